@@ -1,0 +1,37 @@
+"""ember: PyTorch's programming model and API, in Python, on NumPy and CuPy."""
+import numpy as _np
+
+# PyTorch does not warn on overflow, division by zero or invalid values (it returns inf / nan);
+# NumPy's warnings for them would be noise in every ember program.
+_np.seterr(all="ignore")
+
+from ._dtype import (dtype, bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32,  # noqa: E402,F401
+                     float64, complex64, complex128, half, float, double, short, int, long,
+                     cfloat, cdouble, chalf, finfo, iinfo, get_default_dtype, set_default_dtype)
+from ._device import device  # noqa: E402
+from ._size import Size  # noqa: E402
+from ._tensor import Tensor  # noqa: E402
+from ._errors import LinAlgError  # noqa: E402,F401
+from . import autograd  # noqa: E402
+from .autograd import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: E402
+                       is_grad_enabled, is_inference_mode_enabled, set_detect_anomaly)
+from . import ops as _ops  # noqa: E402,F401
+from . import _creation, random, _dlpack, linalg, cuda, serialization  # noqa: E402,F401
+from .ops._registry import PUBLIC as _PUBLIC  # noqa: E402
+
+
+class _Layout:
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"ember.{self.name}"
+
+
+strided = _Layout("strided")
+
+globals().update(_PUBLIC)
+
+from . import nn, optim, utils  # noqa: E402,F401
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The torch alias: makes 'import torch' resolve to ember for ember run."""

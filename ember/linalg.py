@@ -1,0 +1,1 @@
+"""ember.linalg: inv, det, solve, cholesky, qr, svd, svdvals, eigh, norm, vector_norm, matrix_norm, cross, ..."""

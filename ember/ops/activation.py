@@ -1,0 +1,1 @@
+"""Activation functions' primitives: relu, sigmoid, gelu, silu, elu, softplus, softmax, log_softmax, ..."""

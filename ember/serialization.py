@@ -1,0 +1,1 @@
+"""ember.save / ember.load: safe, atomic checkpoints; reading PyTorch .pt files; safetensors."""
