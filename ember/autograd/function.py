@@ -21,7 +21,7 @@ class Function:
     """Base class of differentiable ops (see the module docstring)."""
 
     _raw = False         # forward on arrays (built-in ops) or on Tensors (user Functions)
-    _view = False        # output 0 is a view of input 0 (shares memory and version counter)
+    _view = False        # outputs are views of input 0 (share its memory and version counter)
     op_name = None       # name in error messages and captured graphs; defaults to the class name
     xp = np              # array module of this call; cupy for CUDA tensors
 
@@ -108,8 +108,10 @@ class Function:
             outs = tuple(_wrap_output(ctx, o, args) for o in out)
         else:
             outs = (_wrap_output(ctx, out, args),)
-        if cls._view:
-            _share_view(first, outs[0])
+        if cls._view:  # every output views input 0 (split/unbind give several)
+            for o in outs:
+                if o is not None:
+                    _share_view(first, o)
         if record:
             _record(ctx, cls, args, vals, outs)
         if tracing.active is not None:
