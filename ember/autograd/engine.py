@@ -117,9 +117,26 @@ def _root_grads(tensors, grads, op):
 
 
 def _count_dependencies(roots):
-    """For every node and leaf reachable from ``roots``, the number of edges into it, and the
-    nodes in post-order (every node after all nodes below it)."""
+    """For every node and leaf reachable from ``roots``, the number of edges into it."""
     deps = {}
+    stack = [t for t, _ in roots if not isinstance(t, Tensor)]
+    seen = set(stack)
+    while stack:
+        for e in stack.pop()._edges:
+            if e:
+                child = e[0]
+                if child in deps:
+                    deps[child] += 1
+                else:
+                    deps[child] = 1
+                    if child not in seen and not isinstance(child, Tensor):
+                        seen.add(child)
+                        stack.append(child)
+    return deps
+
+
+def _post_order(roots):
+    """The nodes reachable from ``roots``, each after every node below it."""
     order = []
     seen = set()
     for target, _ in roots:
@@ -130,45 +147,41 @@ def _count_dependencies(roots):
         while stack:
             node, it = stack[-1]
             for e in it:
-                if e is None:
-                    continue
-                child = e[0]
-                deps[child] = deps.get(child, 0) + 1
-                if child not in seen:
-                    seen.add(child)
-                    if not isinstance(child, Tensor):
-                        stack.append((child, iter(child._edges)))
+                if e and e[0] not in seen:
+                    seen.add(e[0])
+                    if not isinstance(e[0], Tensor):
+                        stack.append((e[0], iter(e[0]._edges)))
                         break
             else:
                 stack.pop()
                 order.append(node)
-    return deps, order
+    return order
 
 
-def _needed_nodes(order, capture_targets):
+def _needed_nodes(roots, capture_targets):
     """Nodes whose backward leads to some captured target (autograd.grad runs no others)."""
     needed = set()
-    for node in order:  # post-order: children first
+    for node in _post_order(roots):  # children first
         for e in node._edges:
-            if e is not None and (e[0] in needed or e[0] in capture_targets):
+            if e and (e[0] in needed or e[0] in capture_targets):
                 needed.add(node)
                 break
     return needed
 
 
 def _execute(roots, root_grads, retain_graph, create_graph, capture=None, accumulate_only=None):
-    deps, order = _count_dependencies(roots)
+    deps = _count_dependencies(roots)
     needed = None
     capture_map = results = None
     if capture is not None:
         capture_map, results = capture
-        needed = _needed_nodes(order, {t for t, _ in capture_map})
+        needed = _needed_nodes(roots, {t for t, _ in capture_map})
     only_leaves = None
     if accumulate_only is not None:
         only_leaves = {}
         for t in accumulate_only:
             only_leaves[_edge_of(t, 0, "backward")] = t
-        needed = _needed_nodes(order, {t for t, _ in only_leaves})
+        needed = _needed_nodes(roots, {t for t, _ in only_leaves})
 
     buffers = {}
     for (target, nr), g in zip(roots, root_grads):
@@ -189,35 +202,46 @@ def _execute(roots, root_grads, retain_graph, create_graph, capture=None, accumu
                     _deliver_leaf(target, buf[0], create_graph, capture_map, results, only_leaves)
                 continue
             node = target
+            # A node runs if some gradient reached it (a buffer exists only then) and, for
+            # autograd.grad / backward(inputs=), if it leads to a requested input.
             if buf is not None:
-                buf = _run_pre_hooks(node, buf)
+                if node._pre_hooks is not None or node._retained is not None:
+                    buf = _run_pre_hooks(node, buf)
                 if capture_map is not None:
                     _capture_node_grads(node, buf, capture_map, results)
                 if only_leaves is not None:
                     _accumulate_into_nonleaf_inputs(node, buf, only_leaves)
-            run = buf is not None and (needed is None or node in needed) \
-                and any(g is not None for g in buf)
-            grads = node._run_backward(buf) if run else ()
-            if run and AnomalyMode.enabled:
-                _check_anomaly(node, grads)
-            if run and node._post_hooks:
-                grads = _run_post_hooks(node, grads, buf)
+                if needed is not None and node not in needed:
+                    buf = None
+            if buf is not None:
+                grads = node._run_backward(buf)
+                if AnomalyMode.enabled:
+                    _check_anomaly(node, grads)
+                if node._post_hooks:
+                    grads = _run_post_hooks(node, grads, buf)
+                if not retain_graph and node._saved is not None:
+                    node._saved = False
+            else:
+                grads = ()
+            n_grads = len(grads)
             for i, e in enumerate(node._edges):
-                if e is None:
+                if not e:
                     continue
                 child, nr = e
                 left = deps[child] - 1
                 deps[child] = left
-                g = grads[i] if i < len(grads) else None
+                g = grads[i] if i < n_grads else None
                 if g is not None:
                     cbuf = buffers.get(child)
                     if cbuf is None:
                         cbuf = buffers[child] = [None] * child._n_out
-                    cbuf[nr] = g if cbuf[nr] is None else cbuf[nr] + g
+                        cbuf[nr] = g
+                    elif cbuf[nr] is None:
+                        cbuf[nr] = g
+                    else:
+                        cbuf[nr] = cbuf[nr] + g
                 if left == 0:
                     ready.append(child)
-            if run and not retain_graph:
-                node._release()
     finally:
         GradMode.enabled = prev_mode
 
@@ -227,17 +251,16 @@ def _run_pre_hooks(node, buf):
     if hooks:
         for nr, fns in hooks.items():
             for fn in list(fns):
+                if nr is None:  # node pre-hooks see all output gradients
+                    r = fn(tuple(buf))
+                    if r is not None:
+                        buf = list(r)
+                    continue
                 if buf[nr] is None:
                     continue
                 r = fn(buf[nr])
                 if r is not None:
                     buf[nr] = r
-    node_hooks = node.__dict__.get("_node_prehooks")
-    if node_hooks:
-        for fn in list(node_hooks):
-            r = fn(tuple(buf))
-            if r is not None:
-                buf = list(r)
     retained = node._retained
     if retained:
         for nr, ref in retained.items():

@@ -26,12 +26,12 @@ class Function:
     xp = np              # array module of this call; cupy for CUDA tensors
 
     # Per-node state, set only when it differs from these defaults.
-    _edges = ()          # per positional argument: (target, output_nr) or None
+    _edges = ()          # per positional argument: (target, output_nr), None or False
     _to_save = None      # what forward passed to save_for_backward
     _saved = None        # packed saved tensors once recorded; False once freed
     _n_out = 1
     _out_meta = None     # (shape, array dtype) per output, to materialize missing gradients
-    _pre_hooks = None    # output_nr -> [hook] (hooks of non-leaf tensors)
+    _pre_hooks = None    # output_nr -> [hook] (hooks of non-leaf tensors); None -> node pre-hooks
     _retained = None     # output_nr -> weakref to a tensor that called retain_grad()
     _post_hooks = None
     _non_diff = None     # ids of outputs marked non-differentiable
@@ -62,6 +62,13 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        """Run the op: forward on arrays (built-ins) or tensors (user Functions), then wrap the
+        outputs and, if some input requires grad and grad mode is on, link the node into the
+        graph. This is the hot path of every op: the common case (a NumPy array out) is kept
+        short."""
+        if not cls._raw:
+            return _apply_user(cls, args, kwargs)
+        vals = []
         needs_grad = False
         arr_type = first = None
         for a in args:
@@ -72,51 +79,38 @@ class Function:
                     first = a
                 elif type(d) is not arr_type or (arr_type is not _ndarray
                                                  and d.device != first._data.device):
-                    args = _errors.fix_mixed_devices(cls.op_name, args)
-                    return cls.apply(*args, **kwargs)
+                    return cls.apply(*_errors.fix_mixed_devices(cls.op_name, args), **kwargs)
                 if a._rg:
                     needs_grad = True
+                vals.append(d)
+            else:
+                vals.append(a)
         ctx = _new(cls)
+        if arr_type is not _ndarray and arr_type is not None:
+            ctx.xp = _cupy()
         record = needs_grad and GradMode.enabled
         if record:
             ctx._edges = _edges_of(args)
-        elif not cls._raw:
-            ctx._edges = (None,) * len(args)
-        if arr_type is not None and arr_type is not _ndarray:
-            from ..backend import cupy
-            ctx.xp = cupy()
-        if cls._raw:
-            vals = [a._data if isinstance(a, Tensor) else a for a in args]
-            try:
-                out = cls.forward(ctx, *vals, **kwargs)
-            except Exception as e:
-                raise _errors.from_forward(cls.op_name, args, kwargs, e) from None
-        else:
-            vals = None
-            prev = GradMode.enabled
-            GradMode.enabled = False
-            try:
-                if "setup_context" in _overrides(cls):
-                    out = cls.forward(*args, **kwargs)
-                    cls.setup_context(ctx, args, out)
-                else:
-                    out = cls.forward(ctx, *args, **kwargs)
-            finally:
-                GradMode.enabled = prev
-
-        if type(out) is tuple:
-            outs = tuple(_wrap_output(ctx, o, args) for o in out)
-        else:
-            outs = (_wrap_output(ctx, out, args),)
-        if cls._view:  # every output views input 0 (split/unbind give several)
-            for o in outs:
-                if o is not None:
-                    _share_view(first, o)
-        if record:
-            _record(ctx, cls, args, vals, outs)
+        try:
+            out = cls.forward(ctx, *vals, **kwargs)
+        except Exception as e:
+            raise _errors.from_forward(cls.op_name, args, kwargs, e) from None
+        if type(out) is not _ndarray:
+            return _finish(ctx, cls, args, vals, kwargs, out, first, record)
+        t = _new(Tensor)
+        t._data = out
+        if cls._view:
+            _share_view(first, t)
+        if record and out.dtype in DIFFERENTIABLE_NP:
+            t.grad_fn = ctx
+            t._rg = True
+            if ctx._to_save is not None:
+                ctx._saved = [_pack(s, args, vals, (t,)) for s in ctx._to_save]
+            if AnomalyMode.enabled:
+                ctx._stack = creation_stack()
         if tracing.active is not None:
-            tracing.active.record(cls, args, kwargs, outs)
-        return outs if type(out) is tuple else outs[0]
+            tracing.active.record(cls, args, kwargs, (t,))
+        return t
 
     # ---- ctx API used inside forward ----------------------------------------------------------
     def save_for_backward(self, *tensors):
@@ -133,7 +127,7 @@ class Function:
 
     @property
     def needs_input_grad(self):
-        return tuple(e is not None for e in self._edges)
+        return tuple(bool(e) for e in self._edges)
 
     @property
     def saved_tensors(self):
@@ -147,8 +141,20 @@ class Function:
                 f"graph a second time or if you need to access saved tensors after calling "
                 f"backward.")
         if saved is None:  # forward saved something but nothing was recorded
-            return tuple(_as_tensor(s) for s in (self._to_save or ()))
-        return tuple(_unpack(self, entry) for entry in saved)
+            return tuple([_as_tensor(s) for s in (self._to_save or ())])
+        out = []
+        for entry in saved:
+            if type(entry) is tuple:  # an input tensor and its version when saved
+                t, version = entry
+                vc = t._vc
+                if (0 if vc is None else vc[0]) != version:
+                    _errors.raise_modified_inplace(self, t, vc[0], version)
+                out.append(t)
+            elif type(entry) is _SavedOutput:
+                out.append(entry.unpack(self))
+            else:
+                out.append(entry)
+        return tuple(out)
 
     saved_variables = saved_tensors
 
@@ -161,7 +167,7 @@ class Function:
 
     @property
     def next_functions(self):
-        return tuple(_as_next_function(e) for e in self._edges)
+        return tuple(_as_next_function(e) for e in self._edges if e is not False)
 
     @property
     def metadata(self):
@@ -180,10 +186,7 @@ class Function:
 
     def register_prehook(self, fn):
         """``fn(grad_outputs)`` runs before this node's backward; it may return new ones."""
-        if self.__dict__.get("_node_prehooks") is None:
-            self._node_prehooks = []
-        self._node_prehooks.append(fn)
-        return _RemovableHandle(self._node_prehooks, fn)
+        return self._add_tensor_prehook(None, fn)
 
     def _add_tensor_prehook(self, output_nr, fn):
         if self._pre_hooks is None:
@@ -194,9 +197,12 @@ class Function:
 
     def _run_backward(self, grads):
         """Call backward with one gradient per output; returns one per forward argument."""
-        if self._materialize and None in grads:
-            grads = self._materialized(grads)
-        result = type(self).backward(self, *grads)
+        if len(grads) == 1:
+            result = type(self).backward(self, grads[0])
+        else:
+            if self._materialize and any(g is None for g in grads):
+                grads = self._materialized(grads)
+            result = type(self).backward(self, *grads)
         if type(result) is not tuple:
             result = (result,)
         n = len(self._edges)
@@ -217,11 +223,59 @@ class Function:
         return [g if g is not None else _new_tensor(xp.zeros(*meta[i]))
                 for i, g in enumerate(grads)]
 
-    def _release(self):
-        """Free saved tensors after a backward without retain_graph."""
-        if self._saved is not None:
-            self._saved = False
-        self._to_save = None
+
+def _finish(ctx, cls, args, vals, kwargs, out, first, record):
+    """The general tail of ``apply``: several outputs, NumPy scalars, CuPy arrays, user
+    Functions' tensors."""
+    if type(out) is tuple:
+        outs = tuple(_wrap_output(ctx, o, args) for o in out)
+    else:
+        outs = (_wrap_output(ctx, out, args),)
+    if cls._view:  # every output views input 0 (split/unbind give several)
+        for o in outs:
+            if o is not None:
+                _share_view(first, o)
+    if record:
+        _record(ctx, cls, args, vals, outs)
+    if tracing.active is not None:
+        tracing.active.record(cls, args, kwargs, outs)
+    return outs if type(out) is tuple else outs[0]
+
+
+def _apply_user(cls, args, kwargs):
+    """``apply`` of a user Function: forward gets the tensors themselves, under no_grad."""
+    needs_grad = False
+    first = None
+    for a in args:
+        if isinstance(a, Tensor):
+            if first is None:
+                first = a
+            elif type(a._data) is not type(first._data) or (
+                    type(a._data) is not _ndarray and a._data.device != first._data.device):
+                return cls.apply(*_errors.fix_mixed_devices(cls.op_name, args), **kwargs)
+            if a._rg:
+                needs_grad = True
+    ctx = _new(cls)
+    if first is not None and type(first._data) is not _ndarray:
+        ctx.xp = _cupy()
+    record = needs_grad and GradMode.enabled
+    ctx._edges = _edges_of(args) if record else (None,) * len(args)
+    prev = GradMode.enabled
+    GradMode.enabled = False
+    try:
+        if "setup_context" in _overrides(cls):
+            out = cls.forward(*args, **kwargs)
+            cls.setup_context(ctx, args, out)
+        else:
+            out = cls.forward(ctx, *args, **kwargs)
+    finally:
+        GradMode.enabled = prev
+    return _finish(ctx, cls, args, None, kwargs, out, first, record)
+
+
+def _cupy():
+    from ..backend import cupy
+    return cupy()
 
 
 def _overrides(cls):
@@ -258,15 +312,18 @@ def _share_view(base, view):
 
 
 def _edges_of(args):
-    """Per argument, where its gradient goes: the node that made it, the leaf tensor itself, or
-    None when it needs no gradient."""
+    """Per argument, where its gradient goes: the node that made it, the leaf tensor itself,
+    None for a tensor that needs no gradient, False for a non-tensor argument."""
     edges = []
     for a in args:
-        if isinstance(a, Tensor) and a._rg:
-            fn = a.grad_fn
-            edges.append((a, 0) if fn is None else (fn, a._output_nr))
+        if isinstance(a, Tensor):
+            if a._rg:
+                fn = a.grad_fn
+                edges.append((a, 0) if fn is None else (fn, a._output_nr))
+            else:
+                edges.append(None)
         else:
-            edges.append(None)
+            edges.append(False)  # not a tensor: not an input of the graph at all
     return tuple(edges)
 
 
@@ -281,7 +338,8 @@ def _record(ctx, cls, args, vals, outs):
     for i, o in enumerate(outs):
         if o is None or not isinstance(o, Tensor):
             continue
-        if o._data.dtype not in DIFFERENTIABLE_NP or (non_diff is not None and id(o) in non_diff):
+        if o._data.dtype not in DIFFERENTIABLE_NP or (
+                non_diff is not None and (id(o) in non_diff or id(o._data) in non_diff)):
             continue
         o.grad_fn = ctx
         o._output_nr = i
@@ -294,49 +352,58 @@ def _record(ctx, cls, args, vals, outs):
         ctx._stack = creation_stack()
 
 
-# Saved entries: ("in", tensor, version) for an input, ("out", data, version counter, version,
-# output_nr) for an output (kept without a reference to the output tensor, which would make a
-# cycle through grad_fn), ("const", value) for anything else.
+# A saved entry is (tensor, version) for an input (checked against the tensor's version counter
+# on unpack), a _SavedOutput for an output, or the value itself (a tensor made from a saved
+# array, a number, None).
 def _pack(s, args, vals, outs):
     if s is None:
-        return ("const", None)
+        return None
     for i, a in enumerate(args):
         if isinstance(a, Tensor) and (s is a or (vals is not None and s is vals[i])):
-            return ("in", a, a._version_value())
+            vc = a._vc
+            return (a, 0 if vc is None else vc[0])
     for nr, o in enumerate(outs):
         if o is not None and (s is o or s is o._data):
-            box = o._vc_box()
-            return ("out", o._data, box, box[0], nr)
+            return _SavedOutput(o, nr)
     if isinstance(s, Tensor):
-        return ("in", s, s._version_value())
-    return ("const", s)
+        vc = s._vc
+        return (s, 0 if vc is None else vc[0])
+    return _as_tensor(s)
 
 
-def _unpack(node, entry):
-    kind = entry[0]
-    if kind == "in":
-        t = entry[1]
-        if t._version_value() != entry[2]:
-            _errors.raise_modified_inplace(node, t, t._version_value(), entry[2])
-        return t
-    if kind == "out":
-        _, data, box, version, nr = entry
-        if box[0] != version:
-            _errors.raise_modified_inplace(node, _new_tensor(data), box[0], version, output_nr=nr)
-        t = _new_tensor(data)
-        t._vc = box
+class _SavedOutput:
+    """An output saved for backward, kept without a reference to the output tensor (which
+    would make a cycle through its grad_fn): unpacking rebuilds a tensor with this node as its
+    grad_fn, sharing the output's memory and version counter."""
+    __slots__ = ("data", "box", "version", "nr")
+
+    def __init__(self, out, nr):
+        self.data = out._data
+        self.box = out._vc_box()
+        self.version = self.box[0]
+        self.nr = nr
+
+    def unpack(self, node):
+        if self.box[0] != self.version:
+            _errors.raise_modified_inplace(node, _new_tensor(self.data), self.box[0],
+                                           self.version, output_nr=self.nr)
+        t = _new_tensor(self.data)
+        t._vc = self.box
         t.grad_fn = node
-        t._output_nr = nr
+        t._output_nr = self.nr
         t._rg = True
         return t
-    return _as_tensor(entry[1])
 
 
 def _as_tensor(value):
-    """Saved arrays come back as tensors; scalars and None as they are."""
-    if type(value) is _ndarray or hasattr(value, "__cuda_array_interface__"):
+    """Saved arrays come back as tensors; numbers and None as they are."""
+    if type(value) is _ndarray or (type(value) not in _PLAIN
+                                   and hasattr(value, "__cuda_array_interface__")):
         return _new_tensor(value)
     return value
+
+
+_PLAIN = frozenset((float, int, bool, complex, type(None), tuple, list))
 
 
 class AccumulateGrad:
