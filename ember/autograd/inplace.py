@@ -9,7 +9,7 @@ import numpy as np
 
 from .._dtype import can_cast
 from .._errors import mark
-from .._tensor import _new_tensor
+from .._tensor import Tensor, _new_tensor
 from .function import Function
 from .grad_mode import GradMode
 
@@ -29,6 +29,22 @@ def check_inplace_allowed(self, op):
         raise mark(RuntimeError(
             f"{op}: a view of a leaf Variable that requires grad is being used in an in-place "
             f"operation. Wrap it in `with ember.no_grad():` or clone the leaf first."))
+
+
+def inplace_source(self, args, kwargs, op):
+    """The tensor an in-place op should compute from. When the op will be recorded, that is a
+    copy of ``self`` carrying ``self``'s history: the op's node may save its input for
+    backward, and ``self``'s memory is about to be overwritten (PyTorch saves the original
+    self the same way). Otherwise ``self`` itself."""
+    if not GradMode.enabled:
+        return self
+    if not self._rg and not any(isinstance(a, Tensor) and a._rg
+                                for a in (*args, *kwargs.values())):
+        return self
+    check_inplace_allowed(self, op)
+    old = _new_tensor(self._data.copy())
+    old.grad_fn, old._output_nr, old._rg = self.grad_fn, self._output_nr, self._rg
+    return old
 
 
 def commit_inplace(self, result, op):

@@ -47,10 +47,11 @@ def public_inplace(name, function=False):
 
 
 def _inplace_method(fn, name):
-    from ..autograd.inplace import commit_inplace
+    from ..autograd.inplace import commit_inplace, inplace_source
 
     def method(self, *args, **kwargs):
-        return commit_inplace(self, fn(self, *args, **kwargs), name)
+        source = inplace_source(self, args, kwargs, name)
+        return commit_inplace(self, fn(source, *args, **kwargs), name)
     method.__name__ = name
     method.__qualname__ = f"Tensor.{name}"
     method.__doc__ = f"In-place version of :meth:`Tensor.{fn.__name__}`."
