@@ -1,0 +1,1 @@
+"""Dropout, Dropout1d/2d/3d, AlphaDropout, FeatureAlphaDropout."""

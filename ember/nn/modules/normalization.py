@@ -1,0 +1,1 @@
+"""BatchNorm, LayerNorm, GroupNorm, InstanceNorm, RMSNorm, LocalResponseNorm."""

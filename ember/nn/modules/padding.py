@@ -1,0 +1,1 @@
+"""ZeroPad, ConstantPad, ReflectionPad, ReplicationPad, CircularPad modules."""

@@ -1,0 +1,1 @@
+"""PixelShuffle and PixelUnshuffle."""

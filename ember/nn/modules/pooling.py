@@ -1,0 +1,1 @@
+"""Max/Avg/AdaptiveAvg/AdaptiveMax/LP pooling modules."""

@@ -1,0 +1,1 @@
+"""Transformer, TransformerEncoder/Decoder and their layers."""

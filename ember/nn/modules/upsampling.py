@@ -1,0 +1,1 @@
+"""Upsample, UpsamplingNearest2d, UpsamplingBilinear2d."""

@@ -1,0 +1,1 @@
+"""parameters_to_vector and vector_to_parameters."""
