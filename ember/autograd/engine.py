@@ -214,7 +214,12 @@ def _execute(roots, root_grads, retain_graph, create_graph, capture=None, accumu
                 if needed is not None and node not in needed:
                     buf = None
             if buf is not None:
-                grads = node._run_backward(buf)
+                if len(buf) == 1 and node._raw:  # the common case, without _run_backward's checks
+                    grads = type(node).backward(node, buf[0])
+                    if type(grads) is not tuple:
+                        grads = (grads,)
+                else:
+                    grads = node._run_backward(buf)
                 if AnomalyMode.enabled:
                     _check_anomaly(node, grads)
                 if node._post_hooks:

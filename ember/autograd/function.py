@@ -356,19 +356,20 @@ def _record(ctx, cls, args, vals, outs):
 # on unpack), a _SavedOutput for an output, or the value itself (a tensor made from a saved
 # array, a number, None).
 def _pack(s, args, vals, outs):
-    if s is None:
-        return None
+    if type(s) is not _ndarray and not isinstance(s, Tensor):
+        return _as_tensor(s)  # numbers, None, CuPy arrays
     for i, a in enumerate(args):
-        if isinstance(a, Tensor) and (s is a or (vals is not None and s is vals[i])):
-            vc = a._vc
-            return (a, 0 if vc is None else vc[0])
+        if s is a or (vals is not None and s is vals[i]):
+            if isinstance(a, Tensor):
+                vc = a._vc
+                return (a, 0 if vc is None else vc[0])
     for nr, o in enumerate(outs):
         if o is not None and (s is o or s is o._data):
             return _SavedOutput(o, nr)
     if isinstance(s, Tensor):
         vc = s._vc
         return (s, 0 if vc is None else vc[0])
-    return _as_tensor(s)
+    return _new_tensor(s)
 
 
 class _SavedOutput:
