@@ -1,1 +1,2 @@
 """ember.utils: data loading and tools around training."""
+from . import data  # noqa: F401
