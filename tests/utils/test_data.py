@@ -1,6 +1,7 @@
 """ember.utils.data against torch.utils.data: datasets, samplers, collation and DataLoader
 in the main process. Worker processes are tested in test_data_workers.py."""
 import collections
+import os
 import warnings
 
 import numpy as np
@@ -537,6 +538,16 @@ def test_loader_attributes_frozen_after_init():
     assert edata.DataLoader([1], batch_size=None).collate_fn is edata.default_convert
     shuffled = edata.DataLoader([1, 2], shuffle=True)
     assert isinstance(shuffled.sampler, edata.RandomSampler)
+
+
+def test_loader_warns_about_too_many_workers_like_torch():
+    def run(data, lib):
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            data.DataLoader([1], num_workers=len(os.sched_getaffinity(0)) + 1)
+        return [str(w.message) for w in record]
+    e, t = both(run)
+    assert e == t and len(e) == 1
 
 
 def test_loader_timeout_needs_workers():

@@ -113,6 +113,15 @@ def test_iterable_dataset_in_workers_like_torch(sharded, batch_size):
     same(e, t)
 
 
+def test_persistent_workers_iterable_dataset_like_torch():
+    def epochs(data, dataset):
+        ld = data.DataLoader(dataset, batch_size=2, num_workers=2, persistent_workers=True,
+                             timeout=WAIT)
+        return [list(ld) for _ in range(2)]
+    same(epochs(edata, EmberShardedRange(0, 7)),
+         epochs(tdata, TorchShardedRange(0, 7, tdata.get_worker_info)))
+
+
 def test_persistent_workers_reuse_processes():
     ld = loader(WhoLoads(), batch_size=4, num_workers=2, persistent_workers=True,
                 worker_init_fn=count_init)
@@ -211,9 +220,12 @@ def test_unpicklable_batch_is_reported_not_hung():
 
 
 def test_spawn_context():
-    ds = Squares(10)
+    # the dataset (NumPy arrays and ember tensors) is pickled to the spawned workers
+    ds = edata.StackDataset(Squares(10), edata.TensorDataset(ember.arange(10.0)))
     got = list(loader(ds, batch_size=3, num_workers=2, multiprocessing_context="spawn"))
-    assert as_lists(got) == as_lists(edata.DataLoader(ds, batch_size=3))
+    expected = list(edata.DataLoader(ds, batch_size=3))
+    assert [[as_lists(b[0]), as_lists(b[1])] for b in got] == \
+        [[as_lists(b[0]), as_lists(b[1])] for b in expected]
 
 
 def test_spawn_needs_picklable_dataset():
