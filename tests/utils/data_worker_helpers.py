@@ -99,12 +99,23 @@ class FailsAt(ember.utils.data.Dataset):
 
     def __getitem__(self, i):
         if i == self.bad:
+            if self.exc_type is TwoArgError:
+                raise TwoArgError(f"sample {i} is broken", 7)
             raise_from_dataset(self.exc_type, i)
         return i
 
 
 def raise_from_dataset(exc_type, i):
     raise exc_type(f"sample {i} is broken")
+
+
+class TwoArgError(Exception):
+    """An exception that can't be rebuilt from a message alone."""
+
+    def __init__(self, message, code=None):
+        if code is None:
+            raise TypeError("TwoArgError needs a code")
+        super().__init__(message, code)
 
 
 class DiesAt(ember.utils.data.Dataset):

@@ -582,3 +582,15 @@ def test_loader_len_of_iterator():
 
 def test_worker_info_is_none_in_main_process():
     assert edata.get_worker_info() is None
+
+
+@pytest.mark.gpu
+def test_cuda_tensors_collate_on_their_device():
+    x = ember.arange(12.0).reshape(6, 2).to("cuda")
+    y = ember.arange(6).to("cuda")
+    batches = list(edata.DataLoader(edata.TensorDataset(x, y), batch_size=4))
+    assert [tuple(b[0].shape) for b in batches] == [(4, 2), (2, 2)]
+    assert all(t.is_cuda for b in batches for t in b)
+    assert batches[1][0].cpu().tolist() == [[8.0, 9.0], [10.0, 11.0]]
+    stacked = edata.default_collate([x[0], x[1]])
+    assert stacked.is_cuda and stacked.cpu().tolist() == [[0.0, 1.0], [2.0, 3.0]]

@@ -19,8 +19,8 @@ import ember
 import ember.utils.data as edata
 from data_compare import same
 from data_worker_helpers import (SIGKILL, DiesAt, EmberShardedRange, FailsAt, RandomDraws,
-                                 ShardedRange, Slow, Squares, Unpicklable, WhoLoads, count_init,
-                                 no_worker_info)
+                                 ShardedRange, Slow, Squares, TwoArgError, Unpicklable, WhoLoads,
+                                 count_init, no_worker_info)
 
 WAIT = 20  # seconds any single batch may take before the loader gives up
 
@@ -158,6 +158,18 @@ def test_worker_exception_is_reraised_with_traceback(exc_type):
     del it, info
     gc.collect()
     assert_reaped(workers)
+
+
+def test_worker_exceptions_that_cannot_travel_become_runtime_errors():
+    class LocalError(Exception):  # can't be pickled by reference
+        pass
+
+    for exc_type in (LocalError, TwoArgError):
+        with pytest.raises(RuntimeError) as info:
+            list(loader(FailsAt(1, exc_type), num_workers=1))
+        text = str(info.value)
+        assert "in DataLoader worker process 0" in text and "sample 1 is broken" in text
+        assert f"{exc_type.__name__}: " in text  # the original traceback names it
 
 
 def test_worker_init_fn_error_is_reraised():

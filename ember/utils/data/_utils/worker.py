@@ -105,7 +105,7 @@ class ExceptionWrapper:
 
     def _ensure_picklable(self):
         """Fall back to RuntimeError if the exception class can't be pickled by reference
-        (e.g. it is defined inside a function); the message keeps its name."""
+        (e.g. it is defined inside a function); the traceback text still names it."""
         try:
             pickle.dumps(self.exc_type)
         except Exception:
