@@ -32,7 +32,9 @@ def both(expr, values=True, **env):
         return e
     if isinstance(e, Exception):
         raise e
-    if values:
+    if isinstance(t, torch.dtype):
+        assert isinstance(e, ember.dtype) and e.name == str(t)[6:], f"{expr}: {e} != {t}"
+    elif values:
         assert_same(e, t, what=expr)
     else:
         assert e.shape == t.shape and e.dtype.name == str(t.dtype)[6:], expr
