@@ -8,6 +8,8 @@ gradient is ``TakeAlong``. The two are adjoint, so gradients of any order work.
 
 As in PyTorch, NaN sorts above every number, and ties keep their input order (sorts are
 stable)."""
+import math
+
 import numpy as np
 
 from .. import _dtype, return_types
@@ -164,6 +166,7 @@ class TopK(Selection):
         else:
             part = xp.argpartition(x, k - 1, axis=axis)
             part = xp.take(part, xp.arange(k), axis=axis)
+        part = xp.sort(part, axis=axis)  # input order, so that sorting keeps ties in it
         if not sorted_:
             return part
         chosen = xp.take_along_axis(x, part, axis)
@@ -171,12 +174,12 @@ class TopK(Selection):
 
 
 class KthValue(Selection):
+    """The k-th smallest of each slice; equal values (and NaNs) count in input order."""
     op_name = "kthvalue"
 
     @staticmethod
     def pick(xp, x, axis, k):
-        part = xp.argpartition(x, k - 1, axis=axis)
-        return xp.take(part, xp.arange(k - 1, k), axis=axis)
+        return xp.take(argsort_stable(xp, x, axis), xp.arange(k - 1, k), axis=axis)
 
 
 class MedianDim(Selection):
@@ -633,7 +636,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     return _finish_search(SearchSorted.apply(boundaries, values, side, out_dtype), out)
 
 
-@public
+@public(method=False)
 def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
     if boundaries._data.ndim != 1:
         raise mark(RuntimeError(f"bucketize(): boundaries tensor must be 1 dimension, but got "
@@ -670,10 +673,11 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
         raise mark(RuntimeError(f"histc: max must be larger than min (got min={min}, "
                                 f"max={max})"))
     data = input._data
-    if low == high and data.size:
-        finite = data[input._xp().isfinite(data)]
-        if finite.size:
-            low, high = float(finite.min()), float(finite.max())
+    if low == high and data.size:  # the data's range (NaN and inf make it unusable)
+        low, high = float(data.min()), float(data.max())
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise mark(RuntimeError(f"histc: range of [{low}, {high}] is not finite; pass min and "
+                                f"max, or remove NaN and inf from the input"))
     if low == high:
         low, high = low - 1, high + 1
     result = Histc.apply(input.detach(), int(bins), low, high)  # no gradient, as in PyTorch
