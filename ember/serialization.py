@@ -1,1 +1,0 @@
-"""ember.save / ember.load: safe, atomic checkpoints; reading PyTorch .pt files; safetensors."""
