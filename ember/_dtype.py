@@ -35,8 +35,13 @@ class dtype:
         return self._np
 
     def to_complex(self):
-        return {float16: complex64, bfloat16: complex64, float32: complex64,
-                float64: complex128}.get(self, self) if not self.is_complex else self
+        """The complex type with this type's precision (complex64 for the half types: ember
+        has no complex32). Integer and bool types have none."""
+        if self.is_complex:
+            return self
+        if not self.is_floating_point:
+            raise RuntimeError(f"to_complex: Unknown Complex ScalarType for {self}")
+        return complex128 if self is float64 else complex64
 
     def to_real(self):
         return {complex64: float32, complex128: float64}.get(self, self)
@@ -249,7 +254,7 @@ class finfo:
         self.max = builtins.float(info.max)
         self.min = builtins.float(info.min)
         self.tiny = self.smallest_normal = builtins.float(info.tiny)
-        self.resolution = builtins.float(info.resolution)
+        self.resolution = 10.0 ** -builtins.int(info.precision)  # exact, as PyTorch reports it
 
     def __repr__(self):
         return (f"finfo(resolution={self.resolution}, min={self.min:g}, max={self.max:g}, "
@@ -262,13 +267,14 @@ class iinfo:
 
     def __init__(self, type):
         type = as_dtype(type)
-        if type.is_floating_point or type.is_complex:
-            raise TypeError(f"iinfo: {type} is not an integer type; use ember.finfo")
-        info = np.iinfo(np.uint8 if type is bool else type.np)
+        if type._category != _INT:
+            raise TypeError(f"iinfo: {type} is not an integer type; use ember.finfo for "
+                            f"floating types")
+        info = np.iinfo(type.np)
         self.dtype = type.name
         self.bits = info.bits
-        self.max = builtins.int(1 if type is bool else info.max)
+        self.max = builtins.int(info.max)
         self.min = builtins.int(info.min)
 
-    def __repr__(self):
-        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
+    def __repr__(self):  # PyTorch prints the limits with %g
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
