@@ -17,8 +17,8 @@ class Cast(Function):
     @staticmethod
     def forward(ctx, x, np_dtype):
         ctx.in_dtype = x.dtype
-        if x.dtype.kind == "c" and np.dtype(np_dtype).kind != "c":
-            x = x.real  # PyTorch discards the imaginary part
+        if x.dtype.kind == "c" and np.dtype(np_dtype).kind not in "cb":
+            x = x.real  # PyTorch discards the imaginary part (to bool: nonzero, as NumPy)
         return x.astype(np_dtype)
 
     @staticmethod
