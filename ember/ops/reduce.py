@@ -680,6 +680,28 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
 
 # ---- norms ------------------------------------------------------------------------------------------
 
+def _two_norm(xp, x, axes, keepdim):
+    if len(axes) == x.ndim:  # over everything: one dot product (BLAS)
+        flat = _acc(x).reshape(-1)
+        y = xp.sqrt(xp.vdot(flat, flat).real)
+        return y.reshape((1,) * x.ndim) if keepdim else y
+    a = xp.abs(x) if x.dtype in COMPLEX_NP else _acc(x)
+    return xp.sqrt((a * a).sum(axis=axes, keepdims=keepdim))
+
+
+def _p_norm(xp, x, ord, axes, keepdim):
+    a = _acc(xp.abs(x))
+    if ord == math.inf:
+        return a.max(axis=axes, keepdims=keepdim)
+    if ord == -math.inf:
+        return a.min(axis=axes, keepdims=keepdim)
+    if ord == 0:
+        return (a != 0).sum(axis=axes, keepdims=keepdim).astype(a.dtype)
+    if ord == 1:
+        return a.sum(axis=axes, keepdims=keepdim)
+    return (a ** ord).sum(axis=axes, keepdims=keepdim) ** (1.0 / ord)
+
+
 class VectorNorm(Function):
     """The ``ord``-norm of the elements over ``axes`` (absolute values, so complex input gives
     a real norm)."""
@@ -690,19 +712,7 @@ class VectorNorm(Function):
     def forward(ctx, x, ord, axes, keepdim):
         xp = ctx.xp
         ctx.ord, ctx.axes, ctx.keepdim = ord, axes, keepdim
-        a = _acc(xp.abs(x))
-        if ord == 2:
-            y = xp.sqrt((a * a).sum(axis=axes, keepdims=keepdim))
-        elif ord == math.inf:
-            y = a.max(axis=axes, keepdims=keepdim)
-        elif ord == -math.inf:
-            y = a.min(axis=axes, keepdims=keepdim)
-        elif ord == 0:
-            y = (a != 0).sum(axis=axes, keepdims=keepdim).astype(a.dtype)
-        elif ord == 1:
-            y = a.sum(axis=axes, keepdims=keepdim)
-        else:
-            y = (a ** ord).sum(axis=axes, keepdims=keepdim) ** (1.0 / ord)
+        y = _two_norm(xp, x, axes, keepdim) if ord == 2 else _p_norm(xp, x, ord, axes, keepdim)
         y = xp.asarray(y).astype(_dtype.NP_TO_DTYPE[x.dtype].to_real().np)
         ctx.save_for_backward(x, y)
         return y
@@ -785,6 +795,22 @@ def dist(input, other, p=2):
 
 # ---- scans --------------------------------------------------------------------------------------
 
+def accumulate(xp, ufunc, a, axis):
+    """``xp.<ufunc>.accumulate(a, axis)``. CuPy's ufuncs have no ``accumulate``: there, sums
+    and products use cumsum / cumprod, other ufuncs scan in log2(n) whole-array steps."""
+    if xp is np:
+        return getattr(np, ufunc).accumulate(a, axis=axis)
+    if ufunc in ("add", "multiply"):
+        return (xp.cumsum if ufunc == "add" else xp.cumprod)(a, axis=axis, dtype=a.dtype)
+    op, n, out, shift = getattr(xp, ufunc), a.shape[axis], a.copy(), 1
+    while shift < n:  # out[i] = op(out[i], out[i - shift]), all at once
+        hi, lo = [slice(None)] * a.ndim, [slice(None)] * a.ndim
+        hi[axis], lo[axis] = slice(shift, None), slice(None, n - shift)
+        out[tuple(hi)] = op(out[tuple(hi)], out[tuple(lo)])
+        shift *= 2
+    return out
+
+
 def _scan(xp, ufunc, x, axis, reverse):
     """``ufunc.accumulate`` along ``axis``, from the end when ``reverse``; float16 and
     bfloat16 accumulate in float32."""
@@ -793,7 +819,7 @@ def _scan(xp, ufunc, x, axis, reverse):
     a = _acc(x)
     if reverse:
         a = xp.flip(a, axis)
-    r = getattr(xp, ufunc).accumulate(a, axis=axis)
+    r = accumulate(xp, ufunc, a, axis)
     if reverse:
         r = xp.flip(r, axis)
     return r.astype(x.dtype, copy=False)
@@ -938,14 +964,14 @@ def logcumsumexp(input, dim, *, out=None):
 def _running_extreme_index(xp, x, axis, ufunc):
     """The index of the running max/min of ``x`` along ``axis``: the last position so far
     where an element equalled the running value."""
-    running = getattr(xp, ufunc).accumulate(x, axis=axis)
+    running = accumulate(xp, ufunc, x, axis)
     hits = x == running
     if x.dtype in FLOAT_NP:
         hits |= xp.isnan(x) & xp.isnan(running)
     shape = [1] * x.ndim
     shape[axis] = x.shape[axis]
     position = xp.arange(x.shape[axis]).reshape(shape)
-    return xp.maximum.accumulate(xp.where(hits, position, 0), axis=axis)
+    return accumulate(xp, "maximum", xp.where(hits, position, 0), axis)
 
 
 class CumMax(Selection):

@@ -69,7 +69,8 @@ class PutAlong(Function):
         if unique:
             out[where] = src
         else:
-            xp.add.at(out, where, src)
+            from .index import ufunc_at
+            ufunc_at(xp, "add", out, where, src)
         return out
 
     @staticmethod
@@ -133,10 +134,10 @@ def argsort_stable(xp, x, axis, descending=False):
 
 
 def _nan_mask(xp, x):
-    """Where ``x`` is NaN (all False for integer and bool arrays)."""
+    """Where ``x`` is NaN (for integer and bool arrays, an all-False array that broadcasts)."""
     if x.dtype in FLOAT_NP:
         return xp.isnan(x)
-    return xp.zeros(x.shape, bool)
+    return xp.zeros((1,) * x.ndim, bool)
 
 
 class Sort(Selection):
@@ -155,17 +156,13 @@ class TopK(Selection):
     @staticmethod
     def pick(xp, x, axis, k, largest, sorted_):
         n = x.shape[axis]
-        if k == 0:
-            return xp.zeros(x.shape[:axis] + (0,) + x.shape[axis + 1:], _I64)
-        if k == n:
-            return argsort_stable(xp, x, axis, largest)
+        if 4 * k >= n or n <= 64:  # most of a slice, or a short one: sorting it all is cheaper
+            return _first(xp, argsort_stable(xp, x, axis, largest), axis, 0, k)
         # Partition so that the k wanted elements come first (or last), then order only those.
         if largest:
-            part = xp.argpartition(x, n - k, axis=axis)
-            part = xp.take(part, xp.arange(n - k, n), axis=axis)
+            part = _first(xp, xp.argpartition(x, n - k, axis=axis), axis, n - k, n)
         else:
-            part = xp.argpartition(x, k - 1, axis=axis)
-            part = xp.take(part, xp.arange(k), axis=axis)
+            part = _first(xp, xp.argpartition(x, k - 1, axis=axis), axis, 0, k)
         part = xp.sort(part, axis=axis)  # input order, so that sorting keeps ties in it
         if not sorted_:
             return part
@@ -173,13 +170,19 @@ class TopK(Selection):
         return xp.take_along_axis(part, argsort_stable(xp, chosen, axis, largest), axis)
 
 
+def _first(xp, index, axis, start, stop):
+    """Positions ``start:stop`` of ``index`` along ``axis``."""
+    return xp.take(index, xp.arange(start, stop), axis=axis)
+
+
 class KthValue(Selection):
-    """The k-th smallest of each slice; equal values (and NaNs) count in input order."""
+    """The k-th smallest of each slice (which of equal values is left to the partition, as
+    in PyTorch)."""
     op_name = "kthvalue"
 
     @staticmethod
     def pick(xp, x, axis, k):
-        return xp.take(argsort_stable(xp, x, axis), xp.arange(k - 1, k), axis=axis)
+        return _first(xp, xp.argpartition(x, k - 1, axis=axis), axis, k - 1, k)
 
 
 class MedianDim(Selection):
@@ -189,14 +192,19 @@ class MedianDim(Selection):
 
     @staticmethod
     def pick(xp, x, axis, ignore_nan):
-        order = argsort_stable(xp, x, axis)  # NaNs last, in input order
         n = x.shape[axis]
-        numbers = n - _nan_mask(xp, x).sum(axis=axis, keepdims=True)
-        if ignore_nan:
-            position = xp.maximum((numbers - 1) // 2, 0)
-        else:
-            position = xp.where(numbers < n, numbers, (n - 1) // 2)
-        return xp.take_along_axis(order, position, axis)
+        k = (n - 1) // 2
+        nans = _nan_mask(xp, x)
+        if not nans.any():
+            return _first(xp, xp.argpartition(x, k, axis=axis), axis, k, k + 1)
+        if not ignore_nan:
+            middle = _first(xp, xp.argpartition(x, k, axis=axis), axis, k, k + 1)
+            first_nan = xp.argmax(nans, axis=axis, keepdims=True)
+            return xp.where(nans.any(axis=axis, keepdims=True), first_nan, middle)
+        # Each slice has its own number of non-NaN values: sort (NaNs go last).
+        numbers = n - nans.sum(axis=axis, keepdims=True)
+        position = xp.maximum((numbers - 1) // 2, 0)
+        return xp.take_along_axis(xp.argsort(x, axis=axis), position, axis)
 
 
 class NanMedianDim(MedianDim):
@@ -210,8 +218,8 @@ class Mode(Selection):
 
     @staticmethod
     def pick(xp, x, axis):
-        order = argsort_stable(xp, x, axis)
-        s = xp.take_along_axis(x, order, axis)
+        from .reduce import accumulate
+        s = xp.sort(x, axis=axis)
         n = x.shape[axis]
         shape = [1] * x.ndim
         shape[axis] = n
@@ -220,13 +228,12 @@ class Mode(Selection):
         if n > 1:
             starts[_axis_slice(x.ndim, axis, 1, None)] = (
                 s[_axis_slice(x.ndim, axis, 1, None)] != s[_axis_slice(x.ndim, axis, None, -1)])
-        run_start = xp.maximum.accumulate(xp.where(starts, position, 0), axis=axis)
-        run_length = position - run_start + 1
-        # The first longest run is the smallest most frequent value; its end is the value's last
-        # occurrence (the sort is stable).
-        end = xp.argmax(run_length, axis=axis)
-        end = xp.expand_dims(end, axis)
-        return xp.take_along_axis(order, end, axis)
+        run_start = accumulate(xp, "maximum", xp.where(starts, position, 0), axis)
+        # The first longest run of the sorted slice holds the smallest most frequent value.
+        end = xp.argmax(position - run_start + 1, axis=axis, keepdims=True)
+        value = xp.take_along_axis(s, end, axis)
+        last = xp.argmax(xp.flip(x == value, axis), axis=axis, keepdims=True)
+        return n - 1 - last
 
 
 def _axis_slice(ndim, axis, start, stop):

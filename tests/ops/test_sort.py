@@ -115,7 +115,9 @@ def test_kthvalue(shape):
 
 
 def test_kthvalue_nan_and_errors():
-    check(lambda lib, t: (t.kthvalue(1, 1), t.kthvalue(8, 1)), with_nans(3, 8))
+    # NaN is the largest; which of several NaNs is picked is left to the implementation.
+    check(lambda lib, t: (t.kthvalue(1, 1), t.kthvalue(8, 1).values), with_nans(3, 8),
+          grad=False)
     same_error(RuntimeError, "kthvalue.*out of range", lambda lib, t: t.kthvalue(4), distinct(3))
     same_error(RuntimeError, "kthvalue.*out of range", lambda lib, t: t.kthvalue(0), distinct(3))
     same_error(IndexError, r"kthvalue\(\).*dim 1.*non-zero",
