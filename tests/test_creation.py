@@ -32,6 +32,8 @@ def both(expr, values=True, **env):
         return e
     if isinstance(e, Exception):
         raise e
+    if isinstance(t, str):
+        t = t.replace("torch.", "ember.")
     if isinstance(t, torch.dtype):
         assert isinstance(e, ember.dtype) and e.name == str(t)[6:], f"{expr}: {e} != {t}"
     elif values:
