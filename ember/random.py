@@ -14,7 +14,6 @@ import math
 import numbers
 import os
 import struct
-import warnings
 
 import numpy as np
 
