@@ -21,7 +21,7 @@ from ._broadcast import broadcast_to
 from ._dims import normalize_dims, normalize_dim
 from ._promote import INEXACT_NP, FLOAT_NP, COMPLEX_NP
 from ._registry import PUBLIC, public, public_method
-from .sort import Selection, route, _pair
+from .sort import Selection, reject_complex, named_result
 
 _HALF = frozenset(d._np for d in (_dtype.float16, _dtype.bfloat16) if d._np is not None)
 _F32 = np.dtype(np.float32)
@@ -29,7 +29,7 @@ _I64 = np.int64
 _UINT8 = np.dtype(np.uint8)
 
 
-# ---- helpers ---------------------------------------------------------------------------------------
+# ---- helpers ------------------------------------------------------------------------------------
 
 def _axes(op, dim, ndim):
     """PyTorch's reduction dims as sorted axes: None or an empty list mean every dim."""
@@ -117,7 +117,7 @@ def _float_only(op, input, what="std and var"):
                                 f"(got {describe(input)}); convert it first, e.g. x.float()"))
 
 
-# ---- sum, mean, prod ---------------------------------------------------------------------------
+# ---- sum, mean, prod ----------------------------------------------------------------------------
 
 class Sum(Function):
     _raw = True
@@ -198,6 +198,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
 
 @public
 def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    if input._data.dtype in COMPLEX_NP:
+        raise mark(RuntimeError(f"nansum does not support complex inputs ({describe(input)})"))
     axes = _axes("nansum", dim, input._data.ndim)
     input = _cast_for(input, _sum_dtype(input, dtype))
     return _out(NanSum.apply(input, axes, keepdim), out)
@@ -386,17 +388,19 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=N
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     axes, correction, keepdim, full = _var_args("var_mean", input, dim, unbiased, keepdim,
                                                correction)
-    return Var.apply(input, axes, correction, keepdim, full), Mean.apply(input, axes, keepdim, None)
+    return (Var.apply(input, axes, correction, keepdim, full),
+            Mean.apply(input, axes, keepdim, None))
 
 
 @public(method=False)
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     axes, correction, keepdim, full = _var_args("std_mean", input, dim, unbiased, keepdim,
                                                correction)
-    return Std.apply(input, axes, correction, keepdim, full), Mean.apply(input, axes, keepdim, None)
+    return (Std.apply(input, axes, correction, keepdim, full),
+            Mean.apply(input, axes, keepdim, None))
 
 
-# ---- max, min and friends -------------------------------------------------------------------------
+# ---- max, min and friends -----------------------------------------------------------------------
 
 class Amax(Function):
     """``amax`` over ``axes``; the gradient is shared evenly by the elements equal to the
@@ -493,12 +497,6 @@ class MinDim(Selection):
         return xp.expand_dims(xp.argmin(x, axis=axis), axis)
 
 
-def _no_complex(op, input):
-    if input._data.dtype in COMPLEX_NP:
-        raise mark(RuntimeError(f"{op}(): does not support complex input ({describe(input)}); "
-                                f"compare x.abs() or x.real instead"))
-
-
 def _check_nonempty(op, input, axes, full, exc=IndexError):
     """Reductions without an identity (max, amax, argmax ...) need elements to reduce."""
     shape = input._data.shape
@@ -515,7 +513,7 @@ def _check_nonempty(op, input, axes, full, exc=IndexError):
 
 
 def _extreme(op, full_cls, dim_cls, kind, binary, input, dim, keepdim, other, out):
-    _no_complex(op, input)
+    reject_complex(op, input)
     if other is not None or isinstance(dim, Tensor):
         other = dim if other is None else other
         return binary(input, other, out=out)
@@ -528,7 +526,7 @@ def _extreme(op, full_cls, dim_cls, kind, binary, input, dim, keepdim, other, ou
     axis = normalize_dim(op, dim, input._data.ndim)
     _check_nonempty(op, input, (axis,), False)
     values, indices = dim_cls.apply(input, axis, bool(keepdim))
-    return _pair(kind, values, indices, out)
+    return named_result(kind, values, indices, out)
 
 
 @public
@@ -548,7 +546,7 @@ def min(input, dim=None, keepdim=False, *, other=None, out=None):
 
 
 def _amax_like(op, cls, input, dim, keepdim, out):
-    _no_complex(op, input)
+    reject_complex(op, input)
     ndim = input._data.ndim
     full = dim is None or (isinstance(dim, (tuple, list)) and not dim)
     axes = _axes(op, dim, ndim)
@@ -568,7 +566,7 @@ def amin(input, dim=(), keepdim=False, *, out=None):
 
 @public
 def aminmax(input, *, dim=None, keepdim=False, out=None):
-    _no_complex("aminmax", input)
+    reject_complex("aminmax", input)
     if dim is None:
         if input._data.size == 0:
             raise mark(RuntimeError(f"aminmax(): cannot compute aminmax over an empty dimension "
@@ -614,7 +612,7 @@ class ArgMin(ArgMax):
 
 
 def _argext(op, cls, input, dim, keepdim, out):
-    _no_complex(op, input)
+    reject_complex(op, input)
     if input._data.dtype == np.bool_:
         raise mark(RuntimeError(f"{op}(): does not support bool input; convert it first, e.g. "
                                 f"x.int()"))
@@ -637,7 +635,7 @@ def argmin(input, dim=None, keepdim=False, *, out=None):
     return _argext("argmin", ArgMin, input, dim, keepdim, out)
 
 
-# ---- logsumexp --------------------------------------------------------------------------------------
+# ---- logsumexp ----------------------------------------------------------------------------------
 
 class LogSumExp(Function):
     _raw = True
@@ -666,8 +664,8 @@ class LogSumExp(Function):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         shape, axes, keepdim = x.shape, ctx.axes, ctx.keepdim
-        return _keep(grad, shape, axes, keepdim) * (x - _keep(y, shape, axes, keepdim)).exp(), \
-            None, None
+        softmax = (x - _keep(y, shape, axes, keepdim)).exp()
+        return _keep(grad, shape, axes, keepdim) * _conj(softmax), None, None
 
 
 @public
@@ -678,7 +676,7 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
     return _out(LogSumExp.apply(input, axes, bool(keepdim)), out)
 
 
-# ---- norms ------------------------------------------------------------------------------------------
+# ---- norms --------------------------------------------------------------------------------------
 
 def _two_norm(xp, x, axes, keepdim):
     if len(axes) == x.ndim:  # over everything: one dot product (BLAS)
@@ -995,10 +993,10 @@ class CumMin(CumMax):
 
 
 def _cum_extreme(op, cls, kind, input, dim, out):
-    _no_complex(op, input)
+    reject_complex(op, input)
     axis = normalize_dim(op, dim, input._data.ndim)
     values, indices = cls.apply(input, axis, False)
-    return _pair(kind, values, indices, out)
+    return named_result(kind, values, indices, out)
 
 
 @public
@@ -1011,7 +1009,7 @@ def cummin(input, dim, *, out=None):
     return _cum_extreme("cummin", CumMin, return_types.cummin, input, dim, out)
 
 
-# ---- all, any, count_nonzero ------------------------------------------------------------------
+# ---- all, any, count_nonzero --------------------------------------------------------------------
 
 class All(Function):
     _raw = True
@@ -1061,7 +1059,7 @@ def count_nonzero(input, dim=None):
     return CountNonzero.apply(input, _axes("count_nonzero", dim, input._data.ndim))
 
 
-# ---- differences, covariance ----------------------------------------------------------------
+# ---- differences, covariance --------------------------------------------------------------------
 
 class Diff(Function):
     """``x[1:] - x[:-1]`` along ``axis`` (``!=`` for bools)."""

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .. import _dtype, return_types
+from .. import return_types
 from .._errors import describe, mark
 from .._tensor import Tensor, _new_tensor
 from ..autograd.function import Function
@@ -242,9 +242,9 @@ def _axis_slice(ndim, axis, start, stop):
     return tuple(sl)
 
 
-# ---- public ops ----------------------------------------------------------------------------------
+# ---- public ops ---------------------------------------------------------------------------------
 
-def _pair(kind, values, indices, out):
+def named_result(kind, values, indices, out):
     """A named (values, indices) result, written into ``out=(values, indices)`` if given."""
     if out is not None:
         from .._out import write_out
@@ -255,10 +255,11 @@ def _pair(kind, values, indices, out):
     return kind(values, indices)
 
 
-def _reject_complex(op, input):
+def reject_complex(op, input):
+    """Ordering ops (sort, max, median ...) have no order on complex numbers."""
     if input._data.dtype in COMPLEX_NP:
-        raise mark(RuntimeError(f"{op}: does not support complex input ({describe(input)}); "
-                                f"sort by x.abs() or x.real instead"))
+        raise mark(RuntimeError(f"{op}(): does not support complex input ({describe(input)}); "
+                                f"order by x.abs() or x.real instead"))
 
 
 def _dim_of(op, input, dim):
@@ -275,15 +276,15 @@ def _check_reduction_dim(op, input, axis):
 
 @public
 def sort(input, dim=-1, descending=False, stable=False, *, out=None):
-    _reject_complex("sort", input)
+    reject_complex("sort", input)
     axis = _dim_of("sort", input, dim)
     values, indices = Sort.apply(input, axis, False, bool(descending))
-    return _pair(return_types.sort, values, indices, out)
+    return named_result(return_types.sort, values, indices, out)
 
 
 @public
 def argsort(input, dim=-1, descending=False, stable=False):
-    _reject_complex("argsort", input)
+    reject_complex("argsort", input)
     axis = _dim_of("argsort", input, dim)
     return Sort.apply(input, axis, False, bool(descending))[1]
 
@@ -299,19 +300,19 @@ def msort(input, *, out=None):
 
 @public
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
-    _reject_complex("topk", input)
+    reject_complex("topk", input)
     axis = _dim_of("topk", input, dim)
     n = input._data.shape[axis] if input._data.ndim else 1
     if not 0 <= k <= n:
         raise mark(RuntimeError(f"topk: selected index k out of range: k={k} but dim {dim} of "
                                 f"{describe(input)} has {n} elements"))
     values, indices = TopK.apply(input, axis, False, int(k), bool(largest), bool(sorted))
-    return _pair(return_types.topk, values, indices, out)
+    return named_result(return_types.topk, values, indices, out)
 
 
 @public
 def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
-    _reject_complex("kthvalue", input)
+    reject_complex("kthvalue", input)
     axis = _dim_of("kthvalue", input, dim)
     _check_reduction_dim("kthvalue", input, axis)
     n = input._data.shape[axis] if input._data.ndim else 1
@@ -320,11 +321,11 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
                                 f"{axis}: k={k} but the dimension has {n} elements "
                                 f"(input {describe(input)}); k counts from 1"))
     values, indices = KthValue.apply(input, axis, bool(keepdim), int(k))
-    return _pair(return_types.kthvalue, values, indices, out)
+    return named_result(return_types.kthvalue, values, indices, out)
 
 
 def _median(op, kind, input, dim, keepdim, out, ignore_nan):
-    _reject_complex(op, input)
+    reject_complex(op, input)
     if dim is None:
         from .reduce import MedianAll, NanMedianAll
         axes = tuple(range(input._data.ndim))
@@ -337,7 +338,7 @@ def _median(op, kind, input, dim, keepdim, out, ignore_nan):
     _check_reduction_dim(op, input, axis)
     cls = NanMedianDim if ignore_nan else MedianDim
     values, indices = cls.apply(input, axis, bool(keepdim), ignore_nan)
-    return _pair(kind, values, indices, out)
+    return named_result(kind, values, indices, out)
 
 
 @public
@@ -354,14 +355,14 @@ def nanmedian(input, dim=None, keepdim=False, *, out=None):
 
 @public
 def mode(input, dim=-1, keepdim=False, *, out=None):
-    _reject_complex("mode", input)
+    reject_complex("mode", input)
     axis = _dim_of("mode", input, dim)
     _check_reduction_dim("mode", input, axis)
     values, indices = Mode.apply(input, axis, bool(keepdim))
-    return _pair(return_types.mode, values, indices, out)
+    return named_result(return_types.mode, values, indices, out)
 
 
-# ---- quantiles -----------------------------------------------------------------------------------
+# ---- quantiles ----------------------------------------------------------------------------------
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
@@ -455,7 +456,7 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", ou
     return _quantile("nanquantile", input, q, dim, keepdim, interpolation, out, True)
 
 
-# ---- unique ----------------------------------------------------------------------------------------
+# ---- unique -------------------------------------------------------------------------------------
 
 class NotDifferentiable(Function):
     """Base of ops whose float outputs require grad (as in PyTorch) but that have no
@@ -521,7 +522,7 @@ class Unique(NotDifferentiable):
 
 
 def _unique(op, input, sort_first, return_inverse, return_counts, dim):
-    _reject_complex(op, input)
+    reject_complex(op, input)
     if dim is not None:
         dim = normalize_dim(op, dim, input._data.ndim)
         if input._data.ndim == 0:
@@ -550,7 +551,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     return _unique("unique_consecutive", input, False, return_inverse, return_counts, dim)
 
 
-# ---- searching and counting --------------------------------------------------------------------
+# ---- searching and counting ---------------------------------------------------------------------
 
 def _search_rows(xp, boundaries, values, side):
     """``searchsorted`` of each row of ``values`` in the matching row of ``boundaries`` (both
@@ -623,7 +624,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     side = _search_side(op, right, side)
     boundaries = sorted_sequence
     values = _search_values(op, input, boundaries)
-    _reject_complex(op, boundaries)
+    reject_complex(op, boundaries)
     bshape, vshape = boundaries._data.shape, values._data.shape
     if boundaries._data.ndim == 0:
         raise mark(RuntimeError(f"{op}(): boundaries tensor should have at least 1 dimension, "
@@ -726,7 +727,7 @@ def bincount(input, weights=None, minlength=0):
             out_dtype = weights._data.dtype
     return BinCount.apply(input, weights, int(minlength), out_dtype)
 
-__all__ = ["TakeAlong", "PutAlong", "Selection", "route", "argsort_stable", "sort", "argsort",
-           "msort", "topk", "kthvalue", "median", "nanmedian", "mode", "quantile",
-           "nanquantile", "unique", "unique_consecutive", "searchsorted", "bucketize", "histc",
-           "bincount"]
+__all__ = ["TakeAlong", "PutAlong", "Selection", "route", "reject_complex", "named_result",
+           "argsort_stable", "sort", "argsort", "msort", "topk", "kthvalue", "median",
+           "nanmedian", "mode", "quantile", "nanquantile", "unique", "unique_consecutive",
+           "searchsorted", "bucketize", "histc", "bincount"]

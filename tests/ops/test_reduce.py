@@ -1,6 +1,5 @@
 """Reductions and scans against PyTorch: values, dtypes, indices, gradients (incl. float64
 gradcheck / gradgradcheck), edge shapes (0-d, empty, non-contiguous), NaN, out= and errors."""
-import math
 import warnings
 
 import numpy as np
@@ -41,7 +40,7 @@ def dims_for(shape, empty_list=True):
     return [None, 0, -1, (0, -1)] + ([[]] if empty_list else []) + [list(range(len(shape)))]
 
 
-# ---- sum, mean, prod ------------------------------------------------------------------------------
+# ---- sum, mean, prod ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("op", ["sum", "mean", "nansum", "nanmean"])
 @pytest.mark.parametrize("shape", SHAPES)
@@ -115,7 +114,7 @@ def test_double_backward_at_zeros_matches_torch(op):
     np.testing.assert_allclose(second(ember).numpy(), second(torch).numpy(), atol=1e-12)
 
 
-# ---- var and std ----------------------------------------------------------------------------------
+# ---- var and std --------------------------------------------------------------------------------
 
 @pytest.mark.filterwarnings("ignore:.*degrees of freedom")
 @pytest.mark.parametrize("op", ["var", "std"])
@@ -165,7 +164,7 @@ def test_var_rejects_integers():
     same_error(RuntimeError, "mean.*Long|mean.*int64", lambda lib, t: t.mean(), np.arange(3))
 
 
-# ---- max, min, amax, amin, argmax, argmin, aminmax ---------------------------------------------
+# ---- max, min, amax, amin, argmax, argmin, aminmax ----------------------------------------------
 
 @pytest.mark.parametrize("op", ["max", "min"])
 @pytest.mark.parametrize("shape", [(3, 4, 5), (), (0, 3), (1, 4)])
@@ -260,7 +259,7 @@ def test_extreme_empty_errors():
     same_error(TypeError, "max", lambda lib, t: t.max((0, 1)), rows)
 
 
-# ---- logsumexp -----------------------------------------------------------------------------------
+# ---- logsumexp ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_logsumexp(shape):
@@ -282,7 +281,7 @@ def test_logsumexp_stability_and_grads():
     gradcheck_fn(lambda lib, t: lib.logsumexp(t, -1, keepdim=True), randn(2, 3))
 
 
-# ---- norm and dist --------------------------------------------------------------------------------
+# ---- norm and dist ------------------------------------------------------------------------------
 
 ORDS = [2, 1, INF, -INF, 0, 3, 0.5, 1.5, -1, "fro"]
 
@@ -326,7 +325,7 @@ def test_dist(p):
         gradcheck_fn(lambda lib, x, y: lib.dist(x, y, p), randn(2, 3), randn(3))
 
 
-# ---- scans ---------------------------------------------------------------------------------------
+# ---- scans --------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("op", ["cumsum", "cumprod", "logcumsumexp", "cummax", "cummin"])
 @pytest.mark.parametrize("shape", [(3, 4, 5), (), (0, 3), (3, 0)])
@@ -376,7 +375,7 @@ def test_inplace_scans():
     check(lambda lib, t: t.clone().cumprod_(0), x)
 
 
-# ---- all, any, count_nonzero ----------------------------------------------------------------------
+# ---- all, any, count_nonzero --------------------------------------------------------------------
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_all_any_count_nonzero(shape):
@@ -439,7 +438,31 @@ def test_corrcoef():
     gradcheck_fn(lambda lib, t: lib.corrcoef(t), randn(2, 5))
 
 
-# ---- out=, dims errors ------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["sum", "mean", "prod", "prod_zero", "cumsum", "cumprod",
+                                  "cumprod_zero", "var", "std", "norm", "norm1", "norm3",
+                                  "norminf", "logsumexp"])
+def test_complex_inputs(name):
+    z = randn(3, 4) + 1j * randn(3, 4)
+    if name.endswith("_zero"):
+        z[0, 1] = 0
+    fn = {"sum": lambda lib, t: t.sum(), "mean": lambda lib, t: t.mean(1),
+          "prod": lambda lib, t: t.prod(1), "prod_zero": lambda lib, t: t.prod(1),
+          "cumsum": lambda lib, t: t.cumsum(0), "cumprod": lambda lib, t: t.cumprod(1),
+          "cumprod_zero": lambda lib, t: t.cumprod(1), "var": lambda lib, t: t.var(1),
+          "std": lambda lib, t: t.std(), "norm": lambda lib, t: t.norm(dim=1),
+          "norm1": lambda lib, t: t.norm(1), "norm3": lambda lib, t: t.norm(3, 0),
+          "norminf": lambda lib, t: t.norm(INF, 1),
+          "logsumexp": lambda lib, t: t.logsumexp(1)}[name]
+    check(fn, z.astype(np.complex64))
+    gradcheck_fn(fn, z)
+
+
+def test_nansum_rejects_complex():
+    same_error(RuntimeError, "nansum.*complex", lambda lib, t: t.nansum(),
+               np.ones(2, np.complex64))
+
+
+# ---- out=, dims errors --------------------------------------------------------------------------
 
 def test_out_arguments():
     x = randn(3, 4)
@@ -491,3 +514,41 @@ def test_reductions_record_no_grad_for_integer_results():
     for out in (t.argmax(), t.argmin(1), t.max(1).indices, t.count_nonzero(), t.cummax(0)[1]):
         assert not out.requires_grad and out.grad_fn is None
     assert t.sum().grad_fn.name() == "SumBackward0"
+
+
+def test_scan_without_ufunc_accumulate():
+    """CuPy's ufuncs have no accumulate: the log-step scan used there matches NumPy's."""
+    import types
+    from ember.ops.reduce import accumulate
+    xp = types.SimpleNamespace(maximum=np.maximum, minimum=np.minimum, logaddexp=np.logaddexp,
+                               cumsum=np.cumsum, cumprod=np.cumprod)
+    x = randn(3, 11)
+    x[1, 4] = np.nan
+    for name in ("maximum", "minimum", "logaddexp", "add", "multiply"):
+        for axis in (0, 1):
+            np.testing.assert_allclose(accumulate(xp, name, x, axis),
+                                       getattr(np, name).accumulate(x, axis=axis), rtol=1e-6)
+
+
+@pytest.mark.gpu
+def test_gpu_matches_cpu():
+    x = randn(4, 9)
+    x[1, 3] = np.nan
+    fns = (lambda t: t.sum(1), lambda t: t.nansum(), lambda t: t.prod(0), lambda t: t.var(1),
+           lambda t: t.std(), lambda t: t.max(1), lambda t: t.amax((0, 1)),
+           lambda t: t.argmin(0), lambda t: t.logsumexp(1), lambda t: t.norm(3, 1),
+           lambda t: t.cumsum(1), lambda t: t.cumprod(0), lambda t: t.cummax(1),
+           lambda t: t.cummin(0), lambda t: t.logcumsumexp(1), lambda t: t.any(1),
+           lambda t: t.count_nonzero(0), lambda t: t.diff(dim=1))
+    for fn in fns:
+        cpu, gpu = fn(ember.tensor(x)), fn(ember.tensor(x).cuda())
+        cpu = cpu if isinstance(cpu, tuple) else (cpu,)
+        gpu = gpu if isinstance(gpu, tuple) else (gpu,)
+        for c, g in zip(cpu, gpu):
+            np.testing.assert_allclose(c.numpy(), g.cpu().numpy(), rtol=1e-5, atol=1e-6)
+    for fn in (lambda t: t.cummax(1).values, lambda t: t.prod(1), lambda t: t.max(0).values):
+        t = ember.tensor(randn(3, 4)).cuda().requires_grad_()
+        fn(t).sum().backward()
+        ref = ember.tensor(t.detach().cpu().numpy(), requires_grad=True)
+        fn(ref).sum().backward()
+        np.testing.assert_allclose(t.grad.cpu().numpy(), ref.grad.numpy(), rtol=1e-5)

@@ -32,7 +32,7 @@ def with_nans(*shape):
     return x
 
 
-# ---- sort, argsort, msort ------------------------------------------------------------------------
+# ---- sort, argsort, msort -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_sort(shape):
@@ -72,7 +72,7 @@ def test_sort_grads():
     gradcheck_fn(lambda lib, t: lib.msort(t), x)
 
 
-# ---- topk, kthvalue --------------------------------------------------------------------------------
+# ---- topk, kthvalue -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("shape", [(3, 4, 5), (), (0, 3), (2, 6)])
 def test_topk(shape):
@@ -124,7 +124,7 @@ def test_kthvalue_nan_and_errors():
                lambda lib, t: t.kthvalue(1, 1), np.zeros((2, 0), np.float32))
 
 
-# ---- median, nanmedian, mode -----------------------------------------------------------------------
+# ---- median, nanmedian, mode --------------------------------------------------------------------
 
 @pytest.mark.parametrize("op", ["median", "nanmedian"])
 @pytest.mark.parametrize("shape", SHAPES)
@@ -171,7 +171,7 @@ def test_mode():
                np.zeros(0, np.float32))
 
 
-# ---- quantile, nanquantile -------------------------------------------------------------------------
+# ---- quantile, nanquantile ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("op", ["quantile", "nanquantile"])
 @pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "midpoint", "nearest"])
@@ -215,7 +215,7 @@ def test_quantile_grads_and_errors(op):
                lambda lib, t: getattr(t, op)(0.5, interpolation="cubic"), distinct(3))
 
 
-# ---- unique, unique_consecutive --------------------------------------------------------------------
+# ---- unique, unique_consecutive -----------------------------------------------------------------
 
 @pytest.mark.parametrize("op", ["unique", "unique_consecutive"])
 def test_unique(op):
@@ -245,7 +245,7 @@ def test_unique_has_no_gradient():
                lambda lib, t: lib.unique(t, dim=2), randn(2, 3))
 
 
-# ---- searchsorted, bucketize ------------------------------------------------------------------------
+# ---- searchsorted, bucketize --------------------------------------------------------------------
 
 def test_searchsorted():
     seq = np.sort(randint(0, 20, (12,)))
@@ -289,7 +289,7 @@ def test_bucketize():
                lambda lib, v, b: lib.bucketize(v, b), values, np.arange(4).reshape(2, 2))
 
 
-# ---- histc, bincount --------------------------------------------------------------------------------
+# ---- histc, bincount ----------------------------------------------------------------------------
 
 def test_histc():
     x = randn(50)
@@ -326,7 +326,7 @@ def test_bincount():
                np.ones(3, np.float32))
 
 
-# ---- out=, bad dims ---------------------------------------------------------------------------
+# ---- out=, bad dims -----------------------------------------------------------------------------
 
 def test_out_arguments():
     x = distinct(3, 5)
@@ -353,22 +353,30 @@ def test_bad_dim(op):
     same_error(IndexError, rf"{op}.*\[-2, 1\].*got -3", call(-3), distinct(2, 3))
 
 
+def _same_on_gpu(fn, x, exact):
+    cpu, gpu = fn(ember.tensor(x)), fn(ember.tensor(x).cuda())
+    cpu = cpu if isinstance(cpu, tuple) else (cpu,)
+    gpu = gpu if isinstance(gpu, tuple) else (gpu,)
+    for c, g in zip(cpu, gpu):
+        if exact:
+            np.testing.assert_array_equal(c.numpy(), g.cpu().numpy())
+        else:
+            np.testing.assert_allclose(c.numpy(), g.cpu().numpy(), rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.gpu
 def test_gpu_matches_cpu():
-    x = with_nans(4, 9)
-    ints = randint(0, 4, (4, 9))
+    floats, ints = with_nans(4, 9), randint(0, 4, (4, 9))
     for fn in (lambda t: t.sort(1, descending=True), lambda t: t.topk(3, 1),
-               lambda t: t.kthvalue(2, 1), lambda t: t.median(1), lambda t: t.nanmedian(1),
-               lambda t: ember.quantile(t, 0.3, 1), lambda t: t.cummax(1),
-               lambda t: t.logcumsumexp(1), lambda t: t.unique(return_counts=True)):
-        cpu, gpu = fn(ember.tensor(x)), fn(ember.tensor(x).cuda())
-        for c, g in zip(cpu if isinstance(cpu, tuple) else (cpu,),
-                        gpu if isinstance(gpu, tuple) else (gpu,)):
-            np.testing.assert_allclose(c.numpy(), g.cpu().numpy(), rtol=1e-6)
-    for fn in (lambda t: t.mode(1), lambda t: t.unique(dim=0), lambda t: t.bincount(),
-               lambda t: ember.searchsorted(t.sort(1).values, t)):
-        t = ember.tensor(ints[0] if fn.__code__.co_names[-1] == "bincount" else ints)
-        cpu, gpu = fn(t), fn(t.cuda())
-        for c, g in zip(cpu if isinstance(cpu, tuple) else (cpu,),
-                        gpu if isinstance(gpu, tuple) else (gpu,)):
-            np.testing.assert_array_equal(c.numpy(), g.cpu().numpy())
+               lambda t: t.topk(30, 1, largest=False), lambda t: t.median(1),
+               lambda t: t.nanmedian(1), lambda t: ember.quantile(t, 0.3, 1),
+               lambda t: t.unique(return_counts=True), lambda t: t.histc(5, -2, 2)):
+        _same_on_gpu(fn, floats, exact=False)
+    for fn in (lambda t: t.mode(1), lambda t: t.kthvalue(2, 1).values,
+               lambda t: t.unique(dim=0, return_inverse=True), lambda t: t[0].bincount(),
+               lambda t: ember.searchsorted(t.sort(1).values, t),
+               lambda t: ember.bucketize(t, ember.tensor([1, 2], device=t.device))):
+        _same_on_gpu(fn, ints, exact=True)
+    x = ember.tensor(distinct(3, 5)).cuda().requires_grad_()
+    x.sort(1).values.sum().backward()
+    assert x.grad.is_cuda
