@@ -346,12 +346,10 @@ class Tensor:
         return bool(self.item())
 
     def __float__(self):
-        _check_scalar(self, "float")
-        return float(self.item().real if isinstance(self.item(), complex) else self.item())
+        return float(_real_scalar(self, "double"))
 
     def __int__(self):
-        _check_scalar(self, "int")
-        return int(self.item().real if isinstance(self.item(), complex) else self.item())
+        return int(_real_scalar(self, "int64_t"))
 
     def __complex__(self):
         _check_scalar(self, "complex")
@@ -401,7 +399,8 @@ class Tensor:
     # ---- pickling and copying ------------------------------------------------------------------
     def __reduce_ex__(self, protocol):
         data = self._data if type(self._data) is np.ndarray else self._data.get()
-        return (_rebuild_tensor, (type(self), np.ascontiguousarray(data), self._rg, str(self.device)))
+        data = np.ascontiguousarray(data).reshape(data.shape)  # ascontiguousarray makes 0-d 1-d
+        return (_rebuild_tensor, (type(self), data, self._rg, str(self.device)))
 
     def __deepcopy__(self, memo):
         if self.grad_fn is not None:
@@ -438,6 +437,8 @@ def _rebuild_tensor(cls, data, requires_grad, device):
 def _wrap_dim(dim, ndim, op):
     """A dim in [-ndim, ndim) made non-negative; 0-d tensors accept -1 and 0."""
     n = ndim if ndim > 0 else 1
+    if not isinstance(dim, int) and not hasattr(dim, "__index__"):
+        raise TypeError(f"{op}(): argument 'dim' must be int, not {type(dim).__name__}")
     if not -n <= dim < n:
         raise IndexError(f"{op}: Dimension out of range (expected to be in range of "
                          f"[{-n}, {n - 1}], but got {dim})")
@@ -446,8 +447,18 @@ def _wrap_dim(dim, ndim, op):
 
 def _check_scalar(t, kind):
     if t._data.size != 1:
-        raise TypeError(f"only one element tensors can be converted to Python scalars "
-                        f"(got {t._data.size} elements for {kind}())")
+        raise ValueError(f"only one element tensors can be converted to Python scalars "
+                         f"(got {t._data.size} elements for {kind}())")
+
+
+def _real_scalar(t, ctype):
+    """The single value of ``t`` for float()/int(); complex values refuse, as in PyTorch."""
+    _check_scalar(t, "float" if ctype == "double" else "int")
+    value = t.item()
+    if isinstance(value, complex):
+        raise RuntimeError(f"value cannot be converted to type {ctype} without overflow "
+                           f"(a complex tensor has no real value; use .real or .abs())")
+    return value
 
 
 _NATIVE_NP = frozenset(np.dtype(n) for n in ("bool", "uint8", "int8", "int16", "int32", "int64",

@@ -180,8 +180,6 @@ def test_add_dtype_with_scalars(scalar):
         assert name_of((scalar + e).dtype) == name_of((scalar + t).dtype), (a, dims)
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: NumPy computes ml_dtypes bfloat16 with a Python "
-                   "float in float32 and the elementwise ops keep that dtype")
 @pytest.mark.parametrize("expr", ["x + 2.5", "2.5 * x", "x / 2.0"])
 def test_bfloat16_with_float_scalar(expr):
     e = eval(expr, {"x": ember.ones(2, dtype=ember.bfloat16)})

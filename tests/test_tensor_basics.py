@@ -38,8 +38,7 @@ def test_metadata(view):
 @pytest.mark.parametrize("expr", [
     "lib.ones(2, 3).size(2)", "lib.ones(2, 3).stride(-3)", "len(lib.tensor(1.))",
     "[v for v in lib.tensor(1.)]",
-    pytest.param("lib.ones(2).size(1.5)", marks=pytest.mark.xfail(
-        strict=True, reason="core bug in _tensor.py: IndexError instead of TypeError")),
+    "lib.ones(2).size(1.5)",
 ])
 def test_metadata_errors(expr):
     both(expr)
@@ -57,21 +56,11 @@ SCALARS = ["lib.tensor(2.7)", "lib.tensor([-3])", "lib.tensor([[True]])", "lib.t
            "lib.tensor(2.5, dtype=lib.bfloat16)", "lib.tensor([1.5, 2.])", "lib.tensor([])"]
 
 
-# Known core bugs (ember/_tensor.py), reported to the lead: int()/float()/complex() of a tensor
-# with other than one element raise TypeError where torch raises ValueError, and float()/int()
-# of a complex tensor drop the imaginary part where torch raises.
-CORE_BUGS = {(c, s) for c in ("float(x)", "int(x)", "str(complex(x))")
-             for s in ("lib.tensor([1.5, 2.])", "lib.tensor([])")} | \
-    {("float(x)", "lib.tensor(1 + 2j)"), ("int(x)", "lib.tensor(1 + 2j)")}
-
-
 @pytest.mark.parametrize("src", SCALARS)
 @pytest.mark.parametrize("conv", ["bool(x)", "float(x)", "int(x)", "str(complex(x))",
                                   "[10, 20, 30, 40, 50, 60][x]", "x.item()", "x.tolist()",
                                   "f'{x}'", "f'{x:>12}'", "len(x)"])
-def test_python_conversions(src, conv, request):
-    if (conv, src) in CORE_BUGS:
-        request.applymarker(pytest.mark.xfail(strict=True, reason="core bug in _tensor.py"))
+def test_python_conversions(src, conv):
     both(f"(lambda x: {conv})({src})")
 
 

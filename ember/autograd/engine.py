@@ -119,7 +119,8 @@ def _root_grads(tensors, grads, op):
 def _count_dependencies(roots):
     """For every node and leaf reachable from ``roots``, the number of edges into it."""
     deps = {}
-    stack = [t for t, _ in roots if not isinstance(t, Tensor)]
+    # Several roots can be outputs of one node: count that node's edges once.
+    stack = list(dict.fromkeys(t for t, _ in roots if not isinstance(t, Tensor)))
     seen = set(stack)
     while stack:
         for e in stack.pop()._edges:

@@ -17,6 +17,7 @@ COMPLEX_NP = frozenset(d._np for d in _dtype.ALL if d.is_complex)
 INEXACT_NP = FLOAT_NP | COMPLEX_NP
 INT_NP = frozenset(d._np for d in _dtype.ALL if d._category == _dtype._INT)
 BOOL_NP = np.dtype(np.bool_)
+_BF16_NP = _dtype.bfloat16._np
 
 
 def is_number(x):
@@ -59,6 +60,10 @@ def _scalar_for(op, x, dtype):
         if isinstance(x, complex) and not dtype.is_complex:
             raise mark(RuntimeError(f"{op}: result type {_Defaults.complex.name} can't be cast "
                                     f"to the desired output type {dtype.name}"))
+        if dtype is _dtype.bfloat16 and isinstance(x, float):
+            # NumPy computes a bfloat16 array with a Python float in float32; a bfloat16
+            # scalar keeps the result in bfloat16 (the scalar is rounded to bfloat16 first).
+            return dtype.np.type(x)
         return x
     if dtype._category == _dtype._INT:  # out-of-range integers wrap around, as in PyTorch
         info = np.iinfo(dtype.np)
@@ -73,7 +78,7 @@ def binary_operands(op, a, b):
         if a._data.dtype is b._data.dtype:
             return a, b
     elif type(b) is float and isinstance(a, Tensor):
-        if a._data.dtype in INEXACT_NP:
+        if a._data.dtype in INEXACT_NP and a._data.dtype is not _BF16_NP:
             return a, b
     elif type(b) is int and isinstance(a, Tensor):
         if a._data.dtype in INEXACT_NP:
