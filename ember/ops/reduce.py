@@ -111,10 +111,11 @@ def _fill(t, mask, value):
     return Fill.apply(t, mask, value) if mask.any() else t
 
 
-def _float_only(op, input, what="std and var"):
+def _float_only(op, input):
     if input._data.dtype not in INEXACT_NP:
-        raise mark(RuntimeError(f"{op}: {what} only support floating point and complex dtypes "
-                                f"(got {describe(input)}); convert it first, e.g. x.float()"))
+        raise mark(RuntimeError(f"{op}: std and var only support floating point and complex "
+                                f"dtypes (got {describe(input)}); convert it first, e.g. "
+                                f"x.float()"))
 
 
 # ---- sum, mean, prod ----------------------------------------------------------------------------

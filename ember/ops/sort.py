@@ -655,11 +655,14 @@ def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
     return _finish_search(SearchSorted.apply(boundaries, values, side, out_dtype), out)
 
 
-class Histc(NotDifferentiable):
+class Histc(Function):
+    """Counts of ``x`` in ``bins`` equal bins over [low, high] (no gradient, as in PyTorch)."""
+    _raw = True
     op_name = "histc"
 
     @staticmethod
-    def compute(xp, x, bins, low, high):
+    def forward(ctx, x, bins, low, high):
+        xp = ctx.xp
         x = x.reshape(-1)
         low, high = x.dtype.type(low), x.dtype.type(high)
         inside = (x >= low) & (x <= high)  # NaN is outside
@@ -688,7 +691,7 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
                                 f"max, or remove NaN and inf from the input"))
     if low == high:
         low, high = low - 1, high + 1
-    result = Histc.apply(input.detach(), int(bins), low, high)  # no gradient, as in PyTorch
+    result = Histc.apply(input.detach(), int(bins), low, high)
     if out is not None:
         from .._out import write_out
         return write_out(out, result)
