@@ -14,6 +14,7 @@ import numpy as np
 
 ALIGNMENT = 64  # storage data starts at multiples of this in the archive (mmap, SIMD loads)
 _PADDING_ID = 0x6D65  # id of the zip "extra field" that pads headers to ALIGNMENT ('em')
+_CHUNK = 1 << 20  # bytes read (and checksummed) at a time
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, ..., file name length, extra length
 
 
@@ -198,13 +199,16 @@ class ZipReader:
         if mmap:
             return self._mapped()[offset:offset + info.file_size]
         out = np.empty(info.file_size, np.uint8)
-        file = self.source.file
+        view, file, crc, got = memoryview(out), self.source.file, 0, 0
         file.seek(offset)
-        got = file.readinto(memoryview(out))
-        if got != info.file_size:
-            raise self.source.error(f"is truncated: entry {name!r} should hold "
-                                    f"{info.file_size} bytes but only {got} are there")
-        if zlib.crc32(out) != info.CRC:
+        while got < out.size:  # checksum each chunk while it is still in the CPU cache
+            n = file.readinto(view[got:got + _CHUNK])
+            if not n:
+                raise self.source.error(f"is truncated: entry {name!r} should hold "
+                                        f"{info.file_size} bytes but only {got} are there")
+            crc = zlib.crc32(view[got:got + n], crc)
+            got += n
+        if crc != info.CRC:
             raise self.source.error(f"is corrupt: the checksum of entry {name!r} does not "
                                     f"match its data")
         return out
