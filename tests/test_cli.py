@@ -51,7 +51,7 @@ def test_script_matches_pytorch(script, tmp_path):
 
 
 def test_compare_scripts_are_found():
-    assert {"poly_fit.py", "checkpoint.py"} <= set(compare_scripts())
+    assert {"poly_fit.py", "checkpoint.py", "dataloader_workers.py"} <= set(compare_scripts())
 
 
 @pytest.mark.parametrize("launcher", ["module", "console_script"])
