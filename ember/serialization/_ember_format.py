@@ -124,13 +124,13 @@ class _Encoder:
         try:
             if isinstance(obj, dict):
                 node = {"$": "OrderedDict" if isinstance(obj, collections.OrderedDict) else "dict",
-                        "items": [[self._item(k, ".keys()"), self._item(v, f"[{k!r}]")]
+                        "items": [[self._item(k, None, ".keys()"), self._item(v, k, "[{!r}]")]
                                   for k, v in obj.items()]}
                 attrs = getattr(obj, "__dict__", None)
                 if attrs and node["$"] == "OrderedDict":
-                    node["attrs"] = {str(k): self._item(v, f".{k}") for k, v in attrs.items()}
+                    node["attrs"] = {str(k): self._item(v, k, ".{}") for k, v in attrs.items()}
                 return node
-            items = [self._item(v, f"[{i}]") for i, v in enumerate(obj)]
+            items = [self._item(v, i, "[{}]") for i, v in enumerate(obj)]
             if isinstance(obj, list):
                 return items
             if isinstance(obj, tuple) and hasattr(type(obj), "_fields"):
@@ -142,12 +142,13 @@ class _Encoder:
         finally:
             self._open.discard(id(obj))
 
-    def _item(self, value, segment):
-        """``value`` encoded; ``segment`` (``['key']``, ``[3]``) locates it in errors."""
+    def _item(self, value, key, segment):
+        """``value`` encoded; ``segment.format(key)`` (``['a']``, ``[3]``) locates it in
+        errors."""
         try:
             return self.encode(value)
         except Unsupported as e:
-            raise e.within(segment) from None
+            raise e.within(segment.format(key)) from None
 
     def _tensor(self, t):
         from ..nn.parameter import Parameter
@@ -301,7 +302,8 @@ class _Decoder:
             return dict(pairs)
         out = collections.OrderedDict(pairs)
         for name, value in node.get("attrs", {}).items():
-            setattr(out, name, self.decode(value))
+            if not name.startswith("__"):  # plain attributes only, never Python's own
+                setattr(out, name, self.decode(value))
         return out
 
 
