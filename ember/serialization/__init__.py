@@ -41,7 +41,7 @@ def save(obj, f, pickle_module=None, pickle_protocol=None):
 
 
 def _unsupported_message(e):
-    where = f"obj{e.path}" if e.path else "the object"
+    where = f"obj{e.path}"  # obj: the first argument of save
     what = e.reason or f"an object of type {type(e.obj).__name__}"
     if hasattr(e.obj, "state_dict") and callable(e.obj.state_dict):
         fix = (f"save {where}.state_dict() instead and restore it with load_state_dict("
