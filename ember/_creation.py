@@ -126,6 +126,9 @@ def _bad_leaf(x, op):
 
 
 def _numpy_dtype(np_dtype, op):
+    found = _dtype.NP_TO_DTYPE.get(np_dtype)
+    if found is not None:
+        return found
     if np_dtype.kind in "USVO":
         raise mark(TypeError(f"{op}: can't convert np.ndarray of type numpy.{np_dtype.name}; "
                              f"the supported types are float64, float32, float16, bfloat16, "

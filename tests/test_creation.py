@@ -56,7 +56,17 @@ TENSOR_DATA = [
     "[lib.tensor(1, dtype=lib.int32), 2]", "[lib.tensor([1.0]), lib.tensor([2.0])]",
     "[[lib.tensor(1.5, dtype=lib.float64)], [2]]", "lib.ones(2, 3)", "[-1, 2**62]",
     "np.arange(6.0)[::2]", "np.asfortranarray(np.ones((2, 3)))", "[1e300, -1e-300]",
+    "np.array([1.5, 2], dtype=np.float16)", "[np.float16(1), 2]",
 ]
+
+
+def test_bfloat16_numpy_data():
+    import ml_dtypes
+    a = np.array([1.5, -2.0], dtype=ml_dtypes.bfloat16)
+    for t in (ember.tensor(a), ember.as_tensor(a), ember.from_numpy(a), ember.tensor([a[0], 2])):
+        assert t.dtype is ember.bfloat16
+    assert ember.tensor(a).tolist() == [1.5, -2.0]
+    assert ember.from_numpy(a).data_ptr() == a.__array_interface__["data"][0]
 
 
 @pytest.mark.parametrize("data", TENSOR_DATA)
