@@ -69,9 +69,11 @@ def _py_dtype(kind):
 
 
 def _is_sequence_type(t):
+    """Lists, tuples, ranges and other sequences; not strings, mappings or array-likes (objects
+    with ``__array__``, e.g. torch tensors, which convert as arrays)."""
     return issubclass(t, (list, tuple, range)) or (
-        hasattr(t, "__len__") and hasattr(t, "__getitem__")
-        and not issubclass(t, (str, bytes, dict, Tensor, np.ndarray)))
+        hasattr(t, "__len__") and hasattr(t, "__getitem__") and not hasattr(t, "__array__")
+        and not issubclass(t, (str, bytes, dict, Tensor)))
 
 
 def _is_sequence(x):
@@ -97,8 +99,8 @@ def _scan(seq, dtypes, op):
                             f"tensor of shape {list(x.shape)}); use ember.stack to join tensors"))
                     dtypes.add(x.dtype)
             has_tensor = True
-        elif issubclass(t, np.ndarray):
-            dtypes.update(_numpy_dtype(x.dtype, op) for x in seq if type(x) is t)
+        elif hasattr(t, "__array__"):  # NumPy arrays, torch tensors ...
+            dtypes.update(_numpy_dtype(np.asarray(x).dtype, op) for x in seq if type(x) is t)
         elif _is_sequence_type(t):
             for x in seq:
                 if type(x) is t:
@@ -238,10 +240,10 @@ def data_array(data, dtype, op):
         from .backend import cupy
         arr = cupy().asarray(data)
         return arr if dtype is None else arr.astype(dtype.np, copy=False)
-    if _is_sequence(data):
-        return _sequence_array(data, dtype, op)
     if hasattr(data, "__array__"):  # e.g. a torch tensor or a pandas object
         return _numpy_array(np.asarray(data), dtype, op)
+    if _is_sequence(data):
+        return _sequence_array(data, dtype, op)
     _bad_leaf(data, op)
 
 

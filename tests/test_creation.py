@@ -60,6 +60,17 @@ TENSOR_DATA = [
 ]
 
 
+def test_from_torch_tensors():
+    for x in (torch.ones(2, 3), torch.tensor(2.5), torch.arange(3, dtype=torch.int32)):
+        assert_same(ember.tensor(x), x)
+        assert_same(ember.as_tensor(x), x)
+    assert_same(ember.tensor([torch.tensor(1.5), torch.tensor(2.0)]),
+                torch.tensor([torch.tensor(1.5), torch.tensor(2.0)]))
+    src = torch.zeros(2)
+    ember.tensor(src).add_(1)
+    assert src.tolist() == [0.0, 0.0]
+
+
 def test_bfloat16_numpy_data():
     import ml_dtypes
     a = np.array([1.5, -2.0], dtype=ml_dtypes.bfloat16)
