@@ -3,7 +3,7 @@
 and the in-place ``uniform_``, ``normal_``, ... ``cauchy_``).
 
 Every generator is bound to one device and draws there. On the CPU it wraps NumPy's PCG64;
-on a CUDA device, cuRAND's Philox generator through CuPy (``ember/cuda/_random.py``). A seed
+on a CUDA device, cuRAND's Philox generator through CuPy (``ember/cuda/_curand.py``). A seed
 gives the same numbers on every run and platform (not the numbers PyTorch would give).
 
 Samplers are written once on top of a few primitives each device source provides (uniform
@@ -102,7 +102,7 @@ class Generator:
     def __init__(self, device="cpu"):
         dev = as_device(device)
         if dev.type == "cuda":
-            from .cuda._random import CUDASource
+            from .cuda._curand import CUDASource
             dev = resolve(dev)
             self._source = CUDASource(dev.index)
         else:
