@@ -40,9 +40,7 @@ def _set_group_value(group, key, value):
     """Set a group's option; a tensor option (e.g. a tensor ``lr``) is filled in place."""
     current = group[key]
     if isinstance(current, Tensor):
-        if isinstance(value, Tensor):
-            value = value._data.reshape(())
-        current._data[...] = value
+        current._data[...] = value.item() if isinstance(value, Tensor) else value
         current._bump()
     else:
         group[key] = value

@@ -199,9 +199,9 @@ def test_state_dict_layout_matches_torch(name, options):
 
 
 @pytest.mark.parametrize("name,options", OPTIMIZERS, ids=[o[0] for o in OPTIMIZERS])
-def test_loaded_state_continues_like_uninterrupted(name, options):
+def test_loaded_state_continues_like_uninterrupted(name, options, tmp_path):
     params, opt = stepped(ember, name, options, steps=3)
-    saved = pickle.loads(pickle.dumps(opt.state_dict()))  # through a file, as a checkpoint
+    saved = save_and_load(opt.state_dict(), tmp_path)
     copies = [p.detach().clone().requires_grad_() for p in params]
     fresh = make_optimizer(ember, name, [{"params": copies[:2]}, {"params": copies[2:]}],
                            options)
@@ -221,10 +221,11 @@ def test_loaded_state_continues_like_uninterrupted(name, options):
         assert fresh.state[copies[0]]["mu_product"].dtype == ember.float64
 
 
-def test_torch_state_dict_loads_into_ember():
-    """A PyTorch optimizer's state dict (tensors converted) continues in ember."""
+def test_torch_checkpoint_loads_into_ember(tmp_path):
+    """A PyTorch optimizer's checkpoint (torch.save) continues in ember (ember.load)."""
     params_t, theirs = stepped(torch, "Adam", dict(amsgrad=True), steps=3)
-    state = _torch_to_ember(theirs.state_dict())
+    torch.save(theirs.state_dict(), tmp_path / "optim.pt")
+    state = ember.load(tmp_path / "optim.pt")
     params = [ember.tensor(p.detach().numpy()).requires_grad_() for p in params_t]
     ours = ember.optim.Adam([{"params": params[:2]}, {"params": params[2:]}], amsgrad=True)
     ours.load_state_dict(state)
@@ -235,16 +236,13 @@ def test_torch_state_dict_loads_into_ember():
         ours.step()
     for a, b in zip(params, params_t):
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12)
+    assert_same(ours.state_dict(), theirs.state_dict(), "float64")
 
 
-def _torch_to_ember(value):
-    if isinstance(value, torch.Tensor):
-        return ember.tensor(value.numpy())
-    if isinstance(value, dict):
-        return {k: _torch_to_ember(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_torch_to_ember(v) for v in value]
-    return value
+def save_and_load(obj, tmp_path):
+    """``obj`` after a round trip through a checkpoint file."""
+    ember.save(obj, tmp_path / "checkpoint.pt")
+    return ember.load(tmp_path / "checkpoint.pt")
 
 
 def test_load_state_dict_casts_state_to_the_parameter_dtype_except_step():
