@@ -16,7 +16,7 @@ from . import autograd  # noqa: E402
 from .autograd import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: E402
                        is_grad_enabled, is_inference_mode_enabled, set_detect_anomaly)
 from . import ops as _ops  # noqa: E402,F401
-from . import _creation, random, _dlpack, linalg, cuda, serialization  # noqa: E402,F401
+from . import _creation, _tensor_str, random, _dlpack, linalg, cuda, serialization  # noqa: E402,F401
 from .ops._registry import PUBLIC as _PUBLIC  # noqa: E402
 
 
@@ -35,3 +35,9 @@ globals().update(_PUBLIC)
 from . import nn, optim, utils  # noqa: E402,F401
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    raise AttributeError(
+        f"module 'ember' has no attribute '{name}': torch.{name} is not covered by ember "
+        f"(see the README for what ember covers)")

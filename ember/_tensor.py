@@ -43,6 +43,7 @@ class Tensor:
     _backward_hooks = None
     _post_accumulate_hooks = None
     _retains_grad = False
+    _multi_view = False   # one of several views returned by one op (split, unbind, chunk)
     _n_out = 1            # a leaf is an edge target with one gradient slot, like a node output
     __array_ufunc__ = None  # NumPy defers `ndarray op tensor` to the tensor's reflected operator
 

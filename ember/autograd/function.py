@@ -235,6 +235,8 @@ def _finish(ctx, cls, args, vals, kwargs, out, first, record):
         for o in outs:
             if o is not None:
                 _share_view(first, o)
+                if len(outs) > 1:
+                    o._multi_view = True
     if record:
         _record(ctx, cls, args, vals, outs)
     if tracing.active is not None:

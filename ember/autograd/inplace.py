@@ -24,6 +24,13 @@ def check_inplace_allowed(self, op):
             f"{op}: a leaf Variable that requires grad is being used in an in-place operation. "
             f"Wrap the update in `with ember.no_grad():` if it is a parameter update, or "
             f"operate on a .clone()."))
+    if self._multi_view and self._rg:
+        name = self.grad_fn.op_name if self.grad_fn is not None else "the op"
+        raise mark(RuntimeError(
+            f"{op}: Output {self._output_nr} of {name} is a view and is being modified inplace. "
+            f"This view is the output of a function that returns multiple views. Such "
+            f"functions do not allow the output views to be modified inplace. You should "
+            f"replace the inplace operation by an out-of-place one (or .clone() the view)."))
     base = self._base
     if base is not None and base._rg and base.grad_fn is None:
         raise mark(RuntimeError(

@@ -1,2 +1,2 @@
-"""ember.utils: data loading and tools around training."""
-from . import data  # noqa: F401
+"""ember.utils: data loading, DLPack exchange and tools around training."""
+from . import data, dlpack  # noqa: F401
