@@ -51,25 +51,21 @@ class IndexRegion:
     """``x[basic][adv]``. ``basic``: a tuple of ints, slices and None ending with Ellipsis, or
     None; ``adv``: a tuple of ``slice(None)`` and integer or bool arrays, or None. ``unique``:
     no position is addressed twice (so writes need no accumulation)."""
-    __slots__ = ("basic", "adv", "unique")
+    __slots__ = ("basic", "adv", "unique", "is_view")
 
     def __init__(self, basic, adv=None, unique=True):
-        self.basic, self.adv, self.unique = basic, adv, unique
-
-    @property
-    def is_view(self):
-        return self.adv is None
+        self.basic, self.adv, self.unique, self.is_view = basic, adv, unique, adv is None
 
     def of(self, arr):
         if self.basic is not None:
             arr = arr[self.basic]
         if self.adv is not None:
-            arr = arr[self.adv] if self.adv else arr.copy()
+            arr = arr[self.adv]
         return arr
 
     def write(self, xp, arr, values, accumulate):
         view = arr[self.basic] if self.basic is not None else arr
-        if not self.adv:
+        if self.adv is None:
             if accumulate:
                 xp.add(view, values, out=view)
             else:
@@ -82,7 +78,7 @@ class IndexRegion:
     def shape_of(self, arr):
         """The shape of ``arr[region]``, without computing it."""
         view = arr[self.basic] if self.basic is not None else arr
-        if not self.adv:
+        if self.adv is None:
             return view.shape
         before, after, shapes, positions = [], [], [], []
         d = 0
@@ -215,7 +211,7 @@ def check_writable(t, op):
 
 # ---- parsing keys -------------------------------------------------------------------------------
 
-_NONE, _INT, _INT_COPY, _SLICE, _ELLIPSIS, _BOOL, _ARRAY, _MASK = range(8)
+_NONE, _INT, _SLICE, _ELLIPSIS, _BOOL, _ARRAY, _MASK = range(7)
 _BAD_INDEX = ("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
               "are valid indices")
 
@@ -271,8 +267,8 @@ def _classify(op, item, xp, ref):
         arr = arr.astype(np.bool_)
     if arr.dtype == np.bool_:
         return (_BOOL, bool(arr)) if arr.ndim == 0 else (_MASK, arr)
-    if arr.ndim == 0 and isinstance(item, Tensor):  # selects like an int, but copies
-        return _INT_COPY, int(arr)
+    if arr.ndim == 0 and isinstance(item, Tensor):  # a 0-d integer tensor selects like an int
+        return _INT, int(arr)
     return _ARRAY, arr
 
 
@@ -309,12 +305,12 @@ def parse_key(x, key, op):
     items = [_classify(op, k, xp, arr) for k in key]
     used = 0
     for kind, v in items:
-        if kind in (_INT, _INT_COPY, _SLICE, _ARRAY):
+        if kind in (_INT, _SLICE, _ARRAY):
             used += 1
         elif kind == _MASK:
             used += v.ndim
     if used > ndim:
-        if ndim == 0 and items[0][0] in (_INT, _INT_COPY):
+        if ndim == 0 and items[0][0] == _INT:
             raise mark(IndexError(
                 f"{op}: invalid index of a 0-dim tensor. Use `tensor.item()` in Python to "
                 f"convert a 0-dim tensor to a number"))
@@ -322,7 +318,7 @@ def parse_key(x, key, op):
                               f"(shape {list(shape)})"))
     basic, adv = [], []
     dim = 0
-    trivial, has_adv, unique, seen_ellipsis, copy = True, False, True, False, False
+    trivial, has_adv, unique, seen_ellipsis = True, False, True, False
     for kind, v in items:
         if kind == _SLICE:
             if v.step is not None and operator.index(v.step) <= 0:
@@ -332,8 +328,7 @@ def parse_key(x, key, op):
             adv.append(_ALL)
             trivial = trivial and v == _ALL
             dim += 1
-        elif kind == _INT or kind == _INT_COPY:
-            copy = copy or kind == _INT_COPY
+        elif kind == _INT:
             size = shape[dim]
             if not -size <= v < size:
                 raise mark(IndexError(f"{op}: index {v} is out of bounds for dimension {dim} "
@@ -379,7 +374,7 @@ def parse_key(x, key, op):
         if len(shapes) > 1:
             _check_index_shapes(op, shapes)
         return IndexRegion(None if trivial else tuple(basic) + (Ellipsis,), tuple(adv), unique)
-    return IndexRegion(tuple(basic) + (Ellipsis,), () if copy else None)
+    return IndexRegion(tuple(basic) + (Ellipsis,))
 
 
 def _check_index_shapes(op, shapes):
@@ -393,19 +388,61 @@ def _check_index_shapes(op, shapes):
 
 # ---- x[key], x[key] = value ---------------------------------------------------------------------
 
+def _basic_region(shape, key):
+    """The region of a key made of Python ints, slices, None and one Ellipsis that is valid for
+    ``shape`` (the common case, parsed quickly), or None."""
+    used = 0
+    for k in key:
+        t = type(k)
+        if t is int or t is slice:
+            used += 1
+        elif k is not None and k is not Ellipsis:
+            return None
+    ndim = len(shape)
+    if used > ndim:
+        return None
+    dim, ellipsis = 0, False
+    for k in key:
+        t = type(k)
+        if t is int:
+            n = shape[dim]
+            if not -n <= k < n:
+                return None
+            dim += 1
+        elif t is slice:
+            step = k.step
+            if step is not None and (type(step) is not int or step <= 0):
+                return None
+            dim += 1
+        elif k is Ellipsis:
+            if ellipsis:
+                return None
+            ellipsis = True
+            dim += ndim - used
+    return IndexRegion(key if ellipsis else key + (Ellipsis,))
+
+
 def getitem(self, key):
-    if type(key) is int and self._data.ndim:
+    t = type(key)
+    if t is int and self._data.ndim:
         n = self._data.shape[0]
         if -n <= key < n:
             return TakeView.apply(self, IndexRegion((key, Ellipsis)))
+    elif t is slice or t is tuple:
+        region = _basic_region(self._data.shape, (key,) if t is slice else key)
+        if region is not None:
+            return TakeView.apply(self, region)
     return take_region(self, parse_key(self, key, "__getitem__"))
 
 
 def setitem(self, key, value):
-    if type(key) is int and self._data.ndim and -self._data.shape[0] <= key < \
-            self._data.shape[0]:
+    t = type(key)
+    region = None
+    if t is int and self._data.ndim and -self._data.shape[0] <= key < self._data.shape[0]:
         region = IndexRegion((key, Ellipsis))
-    else:
+    elif t is slice or t is tuple:
+        region = _basic_region(self._data.shape, (key,) if t is slice else key)
+    if region is None:
         region = parse_key(self, key, "__setitem__")
     if isinstance(value, Tensor) and region.adv and value._data.dtype != self._data.dtype and (
             value._data.ndim or not _masks_only(region.adv)):

@@ -24,8 +24,7 @@ from ._broadcast import BroadcastTo, broadcast_shape
 from ._dims import normalize_dim, normalize_dims, as_shape
 from ._promote import result_type
 from ._registry import public, public_method
-from .index import (IndexRegion, Put, TakeView, take_region, put_region, check_bounds,
-                    _dim_region, _out)
+from .index import IndexRegion, Put, TakeView, take_region, put_region, _dim_region, _out
 
 _ALL = slice(None)
 
@@ -42,8 +41,12 @@ def infer_shape(op, shape, numel):
             if s < 0:
                 raise mark(RuntimeError(f"{op}: invalid shape dimension {s}"))
             known *= s
+    if unknown and known == 0:
+        raise mark(RuntimeError(f"{op}: cannot reshape tensor of {numel} elements into shape "
+                                f"{shape} because the unspecified dimension size -1 can be any "
+                                f"value and is ambiguous"))
     if unknown:
-        if known == 0 or numel % known:
+        if numel % known:
             raise mark(RuntimeError(f"{op}: shape '{shape}' is invalid for input of size "
                                     f"{numel}"))
         shape[unknown[0]] = numel // known
@@ -53,11 +56,24 @@ def infer_shape(op, shape, numel):
 
 
 def _as_strided(arr, shape, strides):
-    """A (writable, where ``arr`` is) view of ``arr``'s memory with byte ``strides``."""
-    if type(arr) is np.ndarray:
+    """A view of ``arr``'s memory (writable where ``arr`` is) starting at ``arr``'s first
+    element, with byte ``strides``."""
+    if type(arr) is not np.ndarray:
+        import cupy
+        return cupy.lib.stride_tricks.as_strided(arr, shape, strides)
+    owner = arr
+    while isinstance(owner.base, np.ndarray):
+        owner = owner.base
+    if owner.base is not None or not (owner.flags.c_contiguous or owner.flags.f_contiguous):
         return np.lib.stride_tricks.as_strided(arr, shape, strides)
-    import cupy
-    return cupy.lib.stride_tricks.as_strided(arr, shape, strides)
+    # Built on the memory's owner (not as_strided's opaque wrapper) so that the view's chain
+    # of bases leads to it, as Tensor.storage_offset expects.
+    flat = owner.reshape(-1, order="A")
+    out = np.ndarray(shape, arr.dtype, buffer=flat, offset=_ptr(arr) - _ptr(flat),
+                     strides=strides)
+    if not arr.flags.writeable:
+        out.flags.writeable = False
+    return out
 
 
 def _dims_arg(dims):
@@ -156,7 +172,7 @@ def _view_dtype(self, dtype):
 @public
 def reshape(input, *shape):
     shape = infer_shape("reshape", as_shape("reshape", shape), input._data.size)
-    if _viewable(input._data, shape):
+    if input._data.flags.c_contiguous or _viewable(input._data, shape):
         return View.apply(input, shape)
     return Reshape.apply(input, shape)
 
@@ -753,7 +769,7 @@ class Cat(Function):
         return _grads_in_input_dtypes(pieces, [m[1] for m in ctx.metas])
 
 
-@public(aliases=("concat", "concatenate"), method=False)
+@public(aliases=("concat",), method=False)
 def cat(tensors, dim=0, *, out=None):
     tensors = _tensor_list("cat", tensors)
     if not tensors:
@@ -782,6 +798,11 @@ def cat(tensors, dim=0, *, out=None):
                     f"in the list (shapes {[list(x.shape) for x in tensors[:6]]})"))
     dtype = result_type(*tensors) if len(tensors) > 1 else ref.dtype
     return _out(Cat.apply(*tensors, dim=d, skip=skip, np_dtype=dtype.np), out)
+
+
+@public(method=False)
+def concatenate(tensors, axis=0, *, out=None):
+    return cat(tensors, axis, out=out)
 
 
 class Stack(Function):
@@ -1065,7 +1086,9 @@ class Roll(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return Roll.apply(grad, tuple(-s for s in ctx.shifts), ctx.axes), None, None
+        shifts = ctx.shifts
+        back = -shifts if type(shifts) is int else tuple(-s for s in shifts)
+        return Roll.apply(grad, back, ctx.axes), None, None
 
 
 @public
@@ -1078,7 +1101,7 @@ def roll(input, shifts, dims=None):
         if len(shifts) != 1:
             raise mark(RuntimeError(f"roll: shifts and dimensions must align. shifts: "
                                     f"{len(shifts)}, dims:0"))
-        return reshape(Roll.apply(reshape(input, (-1,)), shifts, (0,)), input._data.shape)
+        return Roll.apply(input, shifts[0], None)  # NumPy rolls the flattened array
     dims = (dims,) if not isinstance(dims, (tuple, list)) else tuple(dims)
     if len(dims) != len(shifts):
         raise mark(RuntimeError(f"roll: shifts and dimensions must align. shifts: "
@@ -1370,8 +1393,8 @@ def unfold(self, dimension, size, step):
         raise mark(RuntimeError(f"unfold: size is {size} but must be >= 0"))
     if step <= 0:
         raise mark(RuntimeError(f"unfold: step is {step} but must be > 0"))
-    if ndim == 0:
-        return TakeView.apply(self, IndexRegion((None, slice(0, size), Ellipsis)))
+    if ndim == 0:  # PyTorch: a 0-d tensor unfolds to at most one element
+        return TakeView.apply(View.apply(self, (1,)), IndexRegion((slice(0, size), Ellipsis)))
     return TakeView.apply(self, UnfoldRegion(d, size, step))
 
 

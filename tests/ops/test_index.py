@@ -90,10 +90,12 @@ SET_CASES = [
     (0, (4, 5)), (0, 2.5), (-1, (5,)), ((1, 2), (5,)), ((1, 2, 3), ()), ((slice(None), 1), (3, 5)),
     ((Ellipsis, 1), (1, 4)), (slice(1, None), (1, 4, 5)), ((slice(0, 3, 2), 0), (2, 5)),
     ((None, 0), (1, 4, 5)), ((None, 0), (1, 1, 4, 5)), ((Ellipsis,), 0.0), ((), (3, 4, 5)),
-    ([0, 2], (2, 4, 5)), ([0, 2], (5,)), (np.array([2, 0]), 1.5), ((slice(None), [0, 3]), (3, 2, 5)),
+    ([0, 2], (2, 4, 5)), ([0, 2], (5,)), (np.array([2, 0]), 1.5),
+    ((slice(None), [0, 3]), (3, 2, 5)),
     ((0, slice(None), [1, 2]), (4, 2)), ((slice(None), 0, [1, 2]), (3, 2)),
     (([0, 1], slice(None), [0, 2]), (2, 4)), (([[0], [1]], [0, 2]), (2, 2, 5)),
-    (MASK345, -1.0), (MASK345, (int(MASK345.sum()),)), (MASK34, (5,)), (MASK34, (int(MASK34.sum()), 5)),
+    (MASK345, -1.0), (MASK345, (int(MASK345.sum()),)), (MASK34, (5,)),
+    (MASK34, (int(MASK34.sum()), 5)),
     ((0, MASK4), (2, 5)), ((slice(None), MASK4), (3, 2, 5)), (MASK3, 7.0),
     (True, (3, 4, 5)), (False, 1.0), (np.array(1), (4, 5)),
 ]
@@ -232,7 +234,8 @@ def test_getitem_bad_index_tensors():
     x = ember.tensor(X)
     raises(IndexError, "tensors used as indices must be long, int, byte or bool tensors",
            x.__getitem__, ember.tensor([0.0]))
-    raises(IndexError, "tensors used as indices", x.__getitem__, ember.tensor([0], dtype=ember.int16))
+    raises(IndexError, "tensors used as indices", x.__getitem__,
+           ember.tensor([0], dtype=ember.int16))
     raises(IndexError, "invalid index of a 0-dim tensor", ember.tensor(1.0).__getitem__, 0)
 
 
