@@ -25,7 +25,7 @@ def give_grads(lib, params, seed):
 # ---- construction --------------------------------------------------------------------------
 def test_defaults_and_param_groups_match_torch():
     for name in ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
-                 "RAdam", "LBFGS"):
+                 "RAdam", "Rprop", "ASGD", "LBFGS"):
         ours = getattr(ember.optim, name)(three_leaves(ember))
         theirs = getattr(torch.optim, name)(three_leaves(torch))
         assert_same(ours.defaults, theirs.defaults, "float64", f"{name}.defaults")
@@ -101,6 +101,8 @@ def test_named_parameters():
      "Invalid initial_accumulator_value"),
     (lambda lib, p: lib.optim.NAdam(p, momentum_decay=-1), ValueError,
      "Invalid momentum_decay value"),
+    (lambda lib, p: lib.optim.Rprop(p, etas=(1.2, 0.5)), ValueError, "Invalid eta values"),
+    (lambda lib, p: lib.optim.ASGD(p, weight_decay=-1), ValueError, "Invalid weight_decay"),
     (lambda lib, p: lib.optim.Adam(p, differentiable=True), NotImplementedError,
      "differentiable=True is not supported"),
 ])
@@ -188,7 +190,7 @@ def stepped(lib, name, options, steps=5):
 OPTIMIZERS = [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(amsgrad=True)),
               ("AdamW", dict()), ("RMSprop", dict(centered=True, momentum=0.5)),
               ("Adagrad", dict(lr_decay=0.1)), ("Adadelta", dict()), ("Adamax", dict()),
-              ("NAdam", dict()), ("RAdam", dict())]
+              ("NAdam", dict()), ("RAdam", dict()), ("Rprop", dict()), ("ASGD", dict(t0=2))]
 
 
 @pytest.mark.parametrize("name,options", OPTIMIZERS, ids=[o[0] for o in OPTIMIZERS])
@@ -212,13 +214,14 @@ def test_loaded_state_continues_like_uninterrupted(name, options, tmp_path):
         give_grads(ember, copies, i)
         opt.step()
         fresh.step()
-    # Loading casts NAdam's float32 ``mu_product`` to the parameters' float64, as PyTorch does,
-    # so its continuation differs in the last bits.
-    rtol = 1e-10 if name == "NAdam" else 0
+    # Loading casts the float32 scalars NAdam (mu_product) and ASGD (eta, mu) keep to the
+    # parameters' float64, as PyTorch does, so their continuation differs in the last bits.
+    scalar = {"NAdam": "mu_product", "ASGD": "eta"}.get(name)
+    rtol = 1e-7 if scalar else 0
     for a, b in zip(params, copies):
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=rtol)
-    if name == "NAdam":
-        assert fresh.state[copies[0]]["mu_product"].dtype == ember.float64
+    if scalar:
+        assert fresh.state[copies[0]][scalar].dtype == ember.float64
 
 
 def test_torch_checkpoint_loads_into_ember(tmp_path):

@@ -37,6 +37,10 @@ CONFIGS = {
               dict(lr=TENSOR_LR, betas=(0.8, 0.99))],
     "RAdam": [dict(), dict(weight_decay=0.1), dict(weight_decay=0.1, decoupled_weight_decay=True),
               dict(maximize=True), dict(lr=0.01, betas=(0.5, 0.9))],
+    "Rprop": [dict(), dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2)),
+              dict(maximize=True), dict(lr=TENSOR_LR)],
+    "ASGD": [dict(), dict(lr=0.05, lambd=1e-2, alpha=0.5, t0=5), dict(weight_decay=0.1, t0=3),
+             dict(maximize=True, t0=0), dict(lr=TENSOR_LR, t0=2)],
 }
 CASES = [(name, options) for name, configs in CONFIGS.items() for options in configs]
 IDS = [f"{name}-{i}" for name, configs in CONFIGS.items() for i in range(len(configs))]
@@ -122,7 +126,7 @@ COMPLEX_CASES = [("SGD", dict(lr=0.1, momentum=0.9, weight_decay=0.1)),
                  ("Adam", dict(lr=0.01, amsgrad=True)), ("AdamW", dict(lr=0.01)),
                  ("RMSprop", dict(centered=True, momentum=0.5)), ("Adagrad", dict(lr_decay=0.1)),
                  ("Adadelta", dict()), ("Adamax", dict()), ("NAdam", dict(weight_decay=0.1)),
-                 ("RAdam", dict())]
+                 ("RAdam", dict()), ("Rprop", dict()), ("ASGD", dict(t0=3))]
 
 
 @pytest.mark.parametrize("dtype", ["complex64", "complex128"])
