@@ -60,11 +60,13 @@ def register_optimizer_step_post_hook(hook):
 
 def _with_step_hooks(step):
     """Wrap a ``step`` method so that the global and per-instance step hooks run around it
-    (once, even when a subclass's ``step`` calls its parent's)."""
+    (once, even when a subclass's ``step`` calls its parent's). As in PyTorch, hooks get
+    ``args`` with the optimizer first, and a pre-hook may return ``(new_args, new_kwargs)``."""
     @functools.wraps(step)
-    def hooked_step(self, *args, **kwargs):
+    def hooked_step(*args, **kwargs):
+        self = args[0]
         if self.__dict__.get("_in_step"):
-            return step(self, *args, **kwargs)
+            return step(*args, **kwargs)
         for hook in itertools.chain(list(_global_pre_hooks.values()),
                                     list(self._optimizer_step_pre_hooks.values())):
             result = hook(self, args, kwargs)
@@ -75,7 +77,7 @@ def _with_step_hooks(step):
                 args, kwargs = result
         self._in_step = True
         try:
-            out = step(self, *args, **kwargs)
+            out = step(*args, **kwargs)
         finally:
             self._in_step = False
         for hook in itertools.chain(list(self._optimizer_step_post_hooks.values()),

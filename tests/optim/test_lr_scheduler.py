@@ -1,6 +1,7 @@
 """Learning-rate schedulers: the rates (and cycled momenta) over many steps equal PyTorch's, and
 state dicts round-trip."""
 import copy
+import inspect
 import math
 import warnings
 
@@ -181,6 +182,17 @@ def test_reduce_lr_on_plateau_matches_torch():
                               sched.cooldown_counter, sched.best))
             traces.append(trace)
         assert traces[0] == traces[1], options
+
+
+@pytest.mark.parametrize("name", ember.optim.lr_scheduler.__all__)
+def test_signatures_match_torch(name):
+    ours, theirs = getattr(ember.optim.lr_scheduler, name), getattr(torch.optim.lr_scheduler, name)
+    for method in ("__init__", "step", "get_last_lr", "state_dict", "load_state_dict"):
+        assert parameters_of(getattr(ours, method)) == parameters_of(getattr(theirs, method))
+
+
+def parameters_of(fn):
+    return [(p.name, p.default, p.kind) for p in inspect.signature(fn).parameters.values()]
 
 
 # ---- state dicts -------------------------------------------------------------------------

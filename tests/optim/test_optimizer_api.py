@@ -1,5 +1,6 @@
 """The Optimizer base class: parameter groups, errors, state dicts, zero_grad, hooks."""
 import copy
+import inspect
 import pickle
 import warnings
 
@@ -23,6 +24,15 @@ def give_grads(lib, params, seed):
 
 
 # ---- construction --------------------------------------------------------------------------
+def parameters_of(fn):
+    return [(p.name, p.default, p.kind) for p in inspect.signature(fn).parameters.values()]
+
+
+@pytest.mark.parametrize("name", [n for n in ember.optim.__all__ if n != "lr_scheduler"])
+def test_signature_matches_torch(name):
+    assert parameters_of(getattr(ember.optim, name)) == parameters_of(getattr(torch.optim, name))
+
+
 def test_defaults_and_param_groups_match_torch():
     for name in ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
                  "RAdam", "Rprop", "ASGD", "LBFGS"):
@@ -336,8 +346,12 @@ def test_pre_hook_can_replace_the_arguments():
         replaced.append(True)
         return ember.tensor(0.0)
 
-    opt.register_step_pre_hook(lambda o, args, kwargs: ((closure,), {}))
-    assert opt.step().item() == 0.0 and replaced == [True]
+    seen = []
+    opt.register_step_pre_hook(lambda o, args, kwargs: seen.append((args, kwargs)))
+    opt.register_step_pre_hook(lambda o, args, kwargs: ((o, closure), {}))
+    opt.register_step_post_hook(lambda o, args, kwargs: seen.append((args, kwargs)))
+    assert opt.step(closure=None).item() == 0.0 and replaced == [True]
+    assert seen == [((opt,), {"closure": None}), ((opt, closure), {})]  # as PyTorch passes them
     opt.register_step_pre_hook(lambda o, args, kwargs: "bad")
     with pytest.raises(RuntimeError, match="must return None or a tuple"):
         opt.step()
