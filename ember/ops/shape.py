@@ -83,7 +83,8 @@ def _dims_arg(dims):
     return tuple(dims)
 
 
-def _slice_region(ndim, dim, sl):
+def _slice_region(dim, sl):
+    """The region ``x[:, ..., sl]`` with ``sl`` at ``dim``."""
     return IndexRegion((_ALL,) * dim + (sl, Ellipsis))
 
 
@@ -137,8 +138,9 @@ def _viewable(arr, shape):
 
 
 def _is_dtype(x):
-    return isinstance(x, (_dtype.dtype, str, type, np.dtype)) and not isinstance(x, int) or \
-        type(x).__name__ == "dtype"
+    """``x.view(dtype)`` takes ember, NumPy and torch dtypes and their names."""
+    return isinstance(x, (_dtype.dtype, np.dtype, str)) or type(x).__name__ == "dtype" or (
+        isinstance(x, type) and issubclass(x, np.generic))
 
 
 @public_method("view")
@@ -533,7 +535,7 @@ def _narrow_region(op, input, dim, start, length):
     if start + length > size:
         raise mark(RuntimeError(f"{op}(): start ({start}) + length ({length}) exceeds "
                                 f"dimension size ({size})."))
-    return _slice_region(ndim, d, slice(start, start + length))
+    return _slice_region(d, slice(start, start + length))
 
 
 @public
@@ -582,7 +584,7 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
     if step <= 0:
         raise mark(RuntimeError("slice_scatter(): slice step must be positive"))
     return _scatter_into("slice_scatter", input, src,
-                         _slice_region(input._data.ndim, d, slice(start, end, step)))
+                         _slice_region(d, slice(start, end, step)))
 
 
 class DiagonalRegion:
@@ -763,8 +765,7 @@ class Cat(Function):
                 pieces.append(_new_tensor(ctx.xp.zeros(shape, dtype=grad._data.dtype)))
                 continue
             n = shape[dim]
-            pieces.append(TakeView.apply(grad, _slice_region(grad.ndim, dim,
-                                                             slice(start, start + n))))
+            pieces.append(TakeView.apply(grad, _slice_region(dim, slice(start, start + n))))
             start += n
         return _grads_in_input_dtypes(pieces, [m[1] for m in ctx.metas])
 
@@ -884,7 +885,7 @@ class SplitView(Function):
             return cat(list(grads), dim), None, None
         total = None
         for g, (a, b) in zip(grads, bounds):
-            region = _slice_region(len(ctx.in_shape), dim, slice(a, b))
+            region = _slice_region(dim, slice(a, b))
             total = Put.apply(total, g, region, ctx.in_shape if total is None else None,
                               total is not None, False)
         return total, None, None

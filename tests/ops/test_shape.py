@@ -220,6 +220,22 @@ def test_dtypes_and_promotion():
     check(lambda lib, x: _pad(lib, x[None], (1, 1), "reflect"), ints)
 
 
+def test_out_arguments():
+    def into(lib, op, *args, dtype=None, **kw):
+        out = lib.empty(0, dtype=dtype or lib.float32)
+        result = op(*args, out=out, **kw)
+        assert result is out
+        return out
+    check(lambda lib, x, y: into(lib, lib.cat, [x, y], 1), M, M, grad=False)
+    check(lambda lib, x, y: into(lib, lib.stack, [x, y]), M, M, grad=False)
+    check(lambda lib, x: into(lib, lib.hstack, [x, x]), V, grad=False)
+    check(lambda lib, x: into(lib, lib.diag, x), V, grad=False)
+    check(lambda lib, x: into(lib, lib.tril, x, 1), M, grad=False)
+    check(lambda lib, x, i: into(lib, lib.gather, x, 1, i), M, randint(0, 4, (3, 2)), grad=False)
+    check(lambda lib, x, i: into(lib, lib.index_select, x, 0, i), M, np.array([2, 0]), grad=False)
+    check(lambda lib, x: into(lib, lib.nonzero, x, dtype=lib.int64), M > 0, grad=False)
+
+
 def test_non_contiguous_inputs():
     base = randn(4, 3, 5)
     nc = lambda x: x.permute(2, 0, 1)[::2]  # noqa: E731

@@ -214,6 +214,14 @@ def test_split_and_unbind_outputs_share_the_base():
     assert all(p._version == x._version == 2 for p in parts + pieces)
 
 
+def test_inplace_on_multi_view_outputs_requiring_grad_raises_like_torch():
+    for lib in (ember, torch):
+        x = lib.ones(4, 3, requires_grad=True) * 1
+        for part in (x.split(2)[0], x.unbind(1)[2], x.chunk(2)[1]):
+            with pytest.raises(RuntimeError, match="returns multiple views"):
+                part.mul_(2)
+
+
 def test_views_of_views_keep_the_root_as_base():
     x = ember.tensor(BASE)
     v = x.t()[1:][::2].unsqueeze(0)
