@@ -5,6 +5,7 @@ Two primitives carry the gradients: ``Matmul`` (operands of at least 2 dims; bat
 broadcast) and ``Einsum``; the rest are written with them and with shape ops. ``ember.linalg``
 (decompositions, solvers, norms) builds on these."""
 import string
+import warnings
 
 import numpy as np
 
@@ -34,6 +35,17 @@ def _conj(t):
 
 def _finish(result, out):
     return result if out is None else write_out(out, result)
+
+
+_WARNED = set()
+
+
+def warn_deprecated(name, advice):
+    """PyTorch's once-per-process warning for its deprecated linear-algebra functions."""
+    if name not in _WARNED:
+        _WARNED.add(name)
+        warnings.warn(f"{name} is deprecated {advice} and will be removed in a future PyTorch "
+                      f"release.", UserWarning, stacklevel=3)
 
 
 def _shape_str(shape):
@@ -369,6 +381,8 @@ def chain_matmul(*matrices, out=None):
             raise mark(RuntimeError(f"chain_matmul(): Tensor dimension is {m._data.ndim}, "
                                     f"expected 2 instead (matrix {i}: {describe(m)})"))
     _check_dtypes("chain_matmul", *matrices)
+    warn_deprecated("torch.chain_matmul", "in favor of torch.linalg.multi_dot, which accepts a "
+                    "list of two or more tensors rather than multiple parameters,")
     if len(matrices) == 1:
         return _finish(matrices[0].clone(), out)
     return _finish(chain_product("chain_matmul", matrices), out)

@@ -1,1 +1,0 @@
-"""ember.linalg: inv, det, solve, cholesky, qr, svd, svdvals, eigh, norm, vector_norm, matrix_norm, cross, ..."""
