@@ -480,6 +480,8 @@ def as_value(self, value, op):
         if isinstance(value, complex) and not self.dtype.is_complex:
             raise mark(RuntimeError(f"{op}: value {value} cannot be converted to type "
                                     f"{self.dtype.name} without overflow"))
+        if self.dtype._category <= _dtype._INT and isinstance(value, float):
+            value = bool(value) if self.dtype is _dtype.bool else int(value)  # C-style cast
         if isinstance(value, int) and self.dtype._category == _dtype._INT and \
                 not isinstance(value, bool):
             info = np.iinfo(self._data.dtype)
@@ -694,7 +696,7 @@ def _along(xp, idx, dim):
     return tuple(key)
 
 
-def _scatter_index(op, input, dim, index, src=None, dtypes=(np.dtype(np.int64),)):
+def _scatter_index(op, input, dim, index, src=None, dtypes=_INT_INDEX_NP):
     """Checks ``index`` (and ``src``) for gather/scatter along ``dim``; returns the index as
     an array on ``input``'s device."""
     if not isinstance(index, Tensor):
@@ -740,8 +742,7 @@ def _flat0(input, idx):
 @public
 def gather(input, dim, index, *, sparse_grad=False, out=None):
     d = normalize_dim("gather", dim, input._data.ndim)
-    idx = _scatter_index("gather", input, d, index,
-                         dtypes=(np.dtype(np.int64), np.dtype(np.int32)))
+    idx = _scatter_index("gather", input, d, index)
     x = input
     if input._data.ndim == 0 or idx.ndim == 0:
         x, flat = _flat0(input, idx)
@@ -1135,6 +1136,7 @@ def take_along_dim(input, indices, dim=None, *, out=None):
         return _out(gather(input.reshape(-1), 0, indices.reshape(-1)), out)
     ndim = input._data.ndim
     d = normalize_dim("take_along_dim", dim, ndim)
+    indices = _wrap_negative(input, indices, d)
     if indices._data.ndim != ndim:
         raise mark(RuntimeError(f"take_along_dim(): input and indices should have the same "
                                 f"number of dimensions, but got {ndim} dimensions for input, "
@@ -1147,6 +1149,15 @@ def take_along_dim(input, indices, dim=None, *, out=None):
     x = input if x_shape == input._data.shape else input.expand(x_shape)
     i = indices if i_shape == indices._data.shape else indices.expand(i_shape)
     return _out(gather(x, d, i), out)
+
+
+def _wrap_negative(input, indices, dim):
+    """take_along_dim along a dim accepts negative indices (gather does not)."""
+    arr = indices._data
+    if arr.dtype.kind != "i" or not arr.size or int(arr.min()) >= 0:
+        return indices
+    n = input._data.shape[dim] if input._data.ndim else 1
+    return _new_tensor(indices._xp().where(arr < 0, arr + n, arr))
 
 
 # ---- nonzero -----------------------------------------------------------------------------------

@@ -300,6 +300,8 @@ def transpose(input, dim0, dim1):
     ndim = input._data.ndim
     d0 = normalize_dim("transpose", dim0, ndim)
     d1 = normalize_dim("transpose", dim1, ndim)
+    if ndim == 0:
+        return View.apply(input, ())
     perm = list(range(ndim))
     perm[d0], perm[d1] = perm[d1], perm[d0]
     return Permute.apply(input, tuple(perm))

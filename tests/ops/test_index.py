@@ -362,6 +362,9 @@ def test_gather_edges():
     check(lambda lib, x, i: lib.take_along_dim(x, i, 0), randn(3, 4), randint(0, 3, (2, 1)))
     check(lambda lib, x, i: lib.take_along_dim(x, i), randn(3, 4), randint(0, 12, (3, 2)))
     check(lambda lib, x, i: lib.take_along_dim(x, i, -1), randn(2, 1, 4), randint(0, 4, (1, 3, 2)))
+    check(lambda lib, x, i: lib.take_along_dim(x, i, 1), randn(3, 4), randint(-4, 0, (3, 2)))
+    raises(RuntimeError, "index -1 is out of bounds", ember.take_along_dim, ember.ones(3),
+           ember.tensor([-1]))  # flattened, negative indices are refused, as in PyTorch
 
 
 @pytest.mark.parametrize("op,msg", [
@@ -411,6 +414,10 @@ def test_scatter(dim):
               grad=False)
         check(lambda lib, x, i: x.scatter(dim, i, 2.0, reduce="multiply"), x, idx, grad=False)
     gradcheck_fn(lambda lib, x, s: x.scatter_add(dim, lib.tensor(idx), s), x, src)
+    check(lambda lib, x, i, s: x.scatter(dim, i, s), x, idx.astype(np.int32), src)
+    ints = randint(-5, 5, (3, 4))
+    check(lambda lib, x, i: x.scatter(dim, i, 2.5), ints, idx)  # the value is cast first
+    check(lambda lib, x, i: x.scatter(dim, i, -2.5, reduce="add"), ints, idx)
 
 
 @pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])

@@ -37,6 +37,7 @@ CASES = [
     ("swapaxes", lambda lib, x: x.swapaxes(0, 2), (A,)),
     ("swapdims", lambda lib, x: lib.swapdims(x, -1, 1), (A,)),
     ("t", lambda lib, x: x.t(), (M,)),
+    ("transpose-0d", lambda lib, x: x.transpose(0, -1), (S,)),
     ("mT", lambda lib, x: x.mT, (A,)),
     ("mH", lambda lib, x: x.mH, (A,)),
     ("H", lambda lib, x: x.H, (M,)),
