@@ -32,7 +32,7 @@ _HALF = frozenset(d for d in FLOAT_NP if d.itemsize == 2)
 
 # ---- checking and applying ----------------------------------------------------------------------
 
-def _check(op, input, ints=False, complex_ok=False):
+def _check(op, input, ints=False, complex_ok=False, bool_exc=RuntimeError):
     """The input of an activation: a floating tensor (also integer where ``ints``, complex
     where ``complex_ok``)."""
     try:
@@ -42,7 +42,7 @@ def _check(op, input, ints=False, complex_ok=False):
     if dt in FLOAT_NP or (ints and dt in INT_NP) or (complex_ok and dt in COMPLEX_NP):
         return
     if dt is BOOL_NP and ints:
-        raise mark(RuntimeError(f"{op}: Boolean inputs not supported for {op} "
+        raise mark(bool_exc(f"{op}: Boolean inputs not supported for {op} "
                                 f"({describe(input)}); convert with .float() first"))
     raise mark(NotImplementedError(f"{op}: not implemented for {input.dtype.name} tensors "
                                    f"({describe(input)}); convert with .float() first"))
@@ -144,7 +144,7 @@ class Threshold(Pointwise):
 
 
 def _threshold(input, threshold, value, inplace):
-    _check("threshold", input, ints=True)
+    _check("threshold", input, ints=True, bool_exc=NotImplementedError)
     return _run("threshold", Threshold, input, inplace, threshold, value)
 
 
@@ -464,6 +464,10 @@ def prelu(input, weight):
     _check("prelu", input)
     if not isinstance(weight, Tensor):
         raise _not_tensor("prelu", weight, "weight", 2)
+    if weight._data.dtype != input._data.dtype:
+        raise mark(RuntimeError(f"prelu: Type promoting not supported: input is "
+                                f"{describe(input)}, weight {describe(weight)}; convert weight "
+                                f"with .to({input.dtype.name})"))
     if weight._data.ndim > 1:
         raise mark(RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got "
                                 f"{describe(weight)}"))

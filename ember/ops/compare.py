@@ -9,7 +9,9 @@ import numbers
 import numpy as np
 
 from .._errors import mark, describe
-from .._tensor import Tensor
+from .._tensor import Tensor, _new_tensor
+from ..autograd.grad_mode import GradMode
+from ..autograd.inplace import commit_inplace, inplace_source
 from ..autograd.function import Function
 from ._broadcast import sum_to
 from ._promote import binary_operands, result_type, COMPLEX_NP, FLOAT_NP, INEXACT_NP, BOOL_NP
@@ -46,6 +48,45 @@ def _dtype_error(op, t, hint, exc=NotImplementedError):
     return mark(exc(f"{op}: not implemented for {t.dtype.name} tensors ({describe(t)}); {hint}"))
 
 
+class ZeroGrad(Function):
+    """The values of a bool result, cast to the dtype of ``like`` and carrying a zero gradient
+    to every tensor argument: what ``x.lt_(y)`` leaves in a float ``x`` that requires grad."""
+    _raw = True
+    op_name = "zero_grad"
+
+    @staticmethod
+    def forward(ctx, values, like, *others):
+        ctx.shapes = [getattr(a, "shape", None) for a in (like,) + others]
+        return values.astype(like.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = ctx.xp
+        return (None,) + tuple(None if s is None or e is None else
+                               _new_tensor(xp.zeros(s, dtype=grad._data.dtype))
+                               for s, e in zip(ctx.shapes, ctx._edges[1:]))
+
+
+def _publish_comparison(fn, aliases=()):
+    """Publish a comparison with in-place forms that keep a differentiable self
+    differentiable, with a zero gradient, as in PyTorch."""
+    public(fn, aliases=aliases)
+    for name in (fn.__name__,) + tuple(aliases):
+        public_method(name + "_")(_comparison_inplace(fn, name + "_"))
+
+
+def _comparison_inplace(fn, name):
+    def method(self, *args):
+        source = inplace_source(self, args, {}, name)
+        result = fn(source, *args)
+        if GradMode.enabled and (source._rg or any(isinstance(a, Tensor) and a._rg
+                                                   for a in args)):
+            result = ZeroGrad.apply(result, source, *args)
+        return commit_inplace(self, result, name)
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
 def _check_operands(op, input, other):
     """The TypeError for a binary op that takes a Tensor and a Tensor or a number."""
     if not isinstance(input, Tensor):
@@ -69,7 +110,7 @@ def _comparison(name, ufunc, aliases=(), ordered=True):
                 f"{describe(other)}); compare their .abs() or .real instead"))
         return _out(cls.apply(a, b), out)
     fn.__name__ = fn.__qualname__ = name
-    public(fn, inplace=True, aliases=aliases)
+    _publish_comparison(fn, aliases)
     return fn
 
 
@@ -114,6 +155,7 @@ def _logical(name, ufunc):
             raise _not_tensor(name, "other", other, 2)
         return _out(cls.apply(input, other), out)
     fn.__name__ = fn.__qualname__ = name
+    # In place, PyTorch leaves self's history as it was (unlike comparisons, which zero it).
     public(fn, inplace=True)
     return fn
 
@@ -266,9 +308,7 @@ def _where_method(self, condition, other):
 
 def _isclose(xp, x, y, rtol, atol, equal_nan):
     close = x == y
-    if x.dtype == np.bool_:
-        return close
-    if x.dtype.kind in "iu":  # integers compare in float64, where x - y cannot wrap around
+    if x.dtype.kind in "biu":  # integers compare in float64, where x - y cannot wrap around
         x, y = x.astype(np.float64), y.astype(np.float64)
     if equal_nan:
         close |= xp.isnan(x) & xp.isnan(y)

@@ -663,7 +663,9 @@ class _PointwiseBackward(Function):
         e_grad, e_s = ctx._edges[:2]
         fn = ctx.fn
         g_grad = fn.Backward.apply(gg, s, *params) if e_grad else None
-        g_s = fn.vjp_grad(gg * grad, s, *params) if e_s and fn.vjp_grad is not None else None
+        g_s = None
+        if e_s:  # zeros where f' is piecewise constant, as PyTorch gives
+            g_s = _zeros_like(s) if fn.vjp_grad is None else fn.vjp_grad(gg * grad, s, *params)
         return (g_grad, g_s) + (None,) * len(params)
 
 
