@@ -11,7 +11,7 @@ import numpy as np
 
 from .._dtype import float64, get_default_dtype
 from .._tensor import Tensor, _new_tensor
-from ..autograd.grad_mode import GradMode
+from ..autograd.grad_mode import no_grad
 from ..backend import xp_of
 from .optimizer import Optimizer, _call_closure
 
@@ -26,25 +26,23 @@ def hyper(x):
     return x
 
 
-def check_hyper(name, value, low=0.0, high=None, high_open=False, label=None):
-    """PyTorch's ValueError for an out-of-range option, e.g. ``Invalid learning rate: -1``."""
-    label = label or name
+def check_hyper(what, value, low=0.0, high=None, high_open=False):
+    """PyTorch's ValueError for an out-of-range option: ``Invalid {what}: {value}``."""
     v = hyper(value)
     bad = not low <= v if high is None else not (low <= v < high if high_open else low <= v <= high)
     if bad:
-        raise ValueError(f"Invalid {label}: {value}")
+        raise ValueError(f"Invalid {what}: {value}")
 
 
 def check_lr(lr):
     if isinstance(lr, Tensor) and lr.numel() != 1:
         raise ValueError("Tensor lr must be 1-element")
-    check_hyper("lr", lr, label="learning rate")
+    check_hyper("learning rate", lr)
 
 
 def check_betas(betas):
     for i in (0, 1):
-        check_hyper("beta", betas[i], 0.0, 1.0, high_open=True,
-                    label=f"beta parameter at index {i}")
+        check_hyper(f"beta parameter at index {i}", betas[i], 0.0, 1.0, high_open=True)
 
 
 def check_fused(fused, foreach):
@@ -177,9 +175,7 @@ class ElementwiseOptimizer(Optimizer):
         """Perform one optimization step; ``closure`` (optional) re-evaluates the model and
         returns the loss."""
         loss = _call_closure(closure)
-        prev = GradMode.enabled
-        GradMode.enabled = False
-        try:
+        with no_grad():
             for group in self.param_groups:
                 h = None
                 for p in group["params"]:
@@ -199,8 +195,6 @@ class ElementwiseOptimizer(Optimizer):
                     pa = real(pa)
                     self._update(h, xp_of(pa), pa, real(grad._data), state, real)
                     p._bump()
-        finally:
-            GradMode.enabled = prev
         return loss
 
 

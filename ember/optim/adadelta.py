@@ -13,9 +13,9 @@ class Adadelta(ElementwiseOptimizer):
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
                  capturable=False, maximize=False, differentiable=False):
         check_lr(lr)
-        check_hyper("rho", rho, 0.0, 1.0, label="rho value")
-        check_hyper("eps", eps, label="epsilon value")
-        check_hyper("weight_decay", weight_decay, label="weight_decay value")
+        check_hyper("rho value", rho, 0.0, 1.0)
+        check_hyper("epsilon value", eps)
+        check_hyper("weight_decay value", weight_decay)
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
                         capturable=capturable, foreach=foreach, differentiable=differentiable)
         super().__init__(params, defaults)

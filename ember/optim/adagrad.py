@@ -1,8 +1,8 @@
 """Adagrad, with learning-rate decay and an initial accumulator value."""
-from ._elementwise import ElementwiseOptimizer, addcdiv_, addcmul_, check_fused, check_hyper, \
-    check_lr, count_step, effective_grad, hyper, new_step
 from .._tensor import _new_tensor
 from ..backend import xp_of
+from ._elementwise import ElementwiseOptimizer, addcdiv_, addcmul_, check_fused, check_hyper, \
+    check_lr, count_step, effective_grad, hyper, new_step
 
 __all__ = ["Adagrad"]
 
@@ -15,11 +15,10 @@ class Adagrad(ElementwiseOptimizer):
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
                  eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
         check_lr(lr)
-        check_hyper("lr_decay", lr_decay, label="lr_decay value")
-        check_hyper("weight_decay", weight_decay, label="weight_decay value")
-        check_hyper("initial_accumulator_value", initial_accumulator_value,
-                    label="initial_accumulator_value value")
-        check_hyper("eps", eps, label="epsilon value")
+        check_hyper("lr_decay value", lr_decay)
+        check_hyper("weight_decay value", weight_decay)
+        check_hyper("initial_accumulator_value value", initial_accumulator_value)
+        check_hyper("epsilon value", eps)
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, foreach=foreach,
                         maximize=maximize, differentiable=differentiable, fused=fused)

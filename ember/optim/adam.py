@@ -19,9 +19,9 @@ class Adam(ElementwiseOptimizer):
             raise ValueError("lr as a Tensor is not supported for capturable=False and "
                              "foreach=True")
         check_lr(lr)
-        check_hyper("eps", eps, label="epsilon value")
+        check_hyper("epsilon value", eps)
         check_betas(betas)
-        check_hyper("weight_decay", weight_decay, label="weight_decay value")
+        check_hyper("weight_decay value", weight_decay)
         if not (all(isinstance(b, float) for b in betas)
                 or all(isinstance(b, Tensor) for b in betas)):
             raise ValueError("betas must be either both floats or both Tensors")

@@ -12,9 +12,9 @@ class Adamax(ElementwiseOptimizer):
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  foreach=None, *, maximize=False, differentiable=False, capturable=False):
         check_lr(lr)
-        check_hyper("eps", eps, label="epsilon value")
+        check_hyper("epsilon value", eps)
         check_betas(betas)
-        check_hyper("weight_decay", weight_decay, label="weight_decay value")
+        check_hyper("weight_decay value", weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach,
                         maximize=maximize, differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)

@@ -7,7 +7,7 @@ NumPy scalars of the parameters' dtype here, so that they round as PyTorch's do,
 import numpy as np
 
 from .._tensor import Tensor, _new_tensor
-from ..autograd.grad_mode import GradMode
+from ..autograd.grad_mode import no_grad
 from ..backend import xp_of
 from ._elementwise import as_real, axpy_, check_lr, hyper
 from .optimizer import Optimizer, _call_closure
@@ -88,12 +88,8 @@ class LBFGS(Optimizer):
     def step(self, closure):
         """Run the optimization; ``closure`` re-evaluates the model (computing gradients) and
         returns the loss. Returns the loss of the first evaluation."""
-        prev = GradMode.enabled
-        GradMode.enabled = False
-        try:
+        with no_grad():
             return self._run(closure)
-        finally:
-            GradMode.enabled = prev
 
     def _run(self, closure):
         group = self.param_groups[0]

@@ -18,10 +18,10 @@ class NAdam(ElementwiseOptimizer):
                  momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
                  maximize=False, capturable=False, differentiable=False):
         check_lr(lr)
-        check_hyper("eps", eps, label="epsilon value")
+        check_hyper("epsilon value", eps)
         check_betas(betas)
-        check_hyper("weight_decay", weight_decay, label="weight_decay value")
-        check_hyper("momentum_decay", momentum_decay, label="momentum_decay value")
+        check_hyper("weight_decay value", weight_decay)
+        check_hyper("momentum_decay value", momentum_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         momentum_decay=momentum_decay,
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,

@@ -19,7 +19,7 @@ import numpy as np
 
 from .._tensor import Tensor, _new_tensor
 from ..autograd.function import RemovableHandle
-from ..autograd.grad_mode import GradMode
+from ..autograd.grad_mode import enable_grad
 from ..backend import move
 
 __all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook"]
@@ -92,8 +92,9 @@ def _with_step_hooks(step):
 def _typename(x):
     if isinstance(x, Tensor):
         return f"ember.Tensor ({x.dtype.name}{list(x.shape)})"
-    return type(x).__module__ + "." + type(x).__qualname__ if type(x).__module__ != "builtins" \
-        else type(x).__qualname__
+    kind = type(x)
+    return kind.__qualname__ if kind.__module__ == "builtins" else \
+        f"{kind.__module__}.{kind.__qualname__}"
 
 
 class Optimizer:
@@ -357,9 +358,5 @@ def _call_closure(closure):
     """Evaluate ``closure`` with gradients enabled (the loss it returns, or None)."""
     if closure is None:
         return None
-    prev = GradMode.enabled
-    GradMode.enabled = True
-    try:
+    with enable_grad():
         return closure()
-    finally:
-        GradMode.enabled = prev

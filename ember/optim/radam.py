@@ -14,9 +14,9 @@ class RAdam(ElementwiseOptimizer):
                  decoupled_weight_decay=False, *, foreach=None, maximize=False,
                  capturable=False, differentiable=False):
         check_lr(lr)
-        check_hyper("eps", eps, label="epsilon value")
+        check_hyper("epsilon value", eps)
         check_betas(betas)
-        check_hyper("weight_decay", weight_decay, label="weight_decay value")
+        check_hyper("weight_decay value", weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         maximize=maximize, foreach=foreach, capturable=capturable,
                         decoupled_weight_decay=decoupled_weight_decay,

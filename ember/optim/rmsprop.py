@@ -14,10 +14,10 @@ class RMSprop(ElementwiseOptimizer):
                  centered=False, capturable=False, foreach=None, maximize=False,
                  differentiable=False):
         check_lr(lr)
-        check_hyper("eps", eps, label="epsilon value")
-        check_hyper("momentum", momentum, label="momentum value")
-        check_hyper("weight_decay", weight_decay, label="weight_decay value")
-        check_hyper("alpha", alpha, label="alpha value")
+        check_hyper("epsilon value", eps)
+        check_hyper("momentum value", momentum)
+        check_hyper("weight_decay value", weight_decay)
+        check_hyper("alpha value", alpha)
         defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
                         weight_decay=weight_decay, capturable=capturable, foreach=foreach,
                         maximize=maximize, differentiable=differentiable)

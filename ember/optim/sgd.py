@@ -1,6 +1,6 @@
 """SGD with momentum, dampening, Nesterov momentum, weight decay and maximize."""
 from .._tensor import _new_tensor
-from ..autograd.grad_mode import GradMode
+from ..autograd.grad_mode import no_grad
 from ..backend import xp_of
 from ._elementwise import at_least_1d, axpy_, check_fused, check_fused_param, check_hyper, \
     check_lr, effective_grad, hyper
@@ -18,8 +18,8 @@ class SGD(Optimizer):
                  nesterov=False, *, maximize=False, foreach=None, differentiable=False,
                  fused=None):
         check_lr(lr)
-        check_hyper("momentum", momentum, label="momentum value")
-        check_hyper("weight_decay", weight_decay, label="weight_decay value")
+        check_hyper("momentum value", momentum)
+        check_hyper("weight_decay value", weight_decay)
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
                         weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
                         foreach=foreach, differentiable=differentiable, fused=fused)
@@ -42,13 +42,9 @@ class SGD(Optimizer):
         """Perform one optimization step; ``closure`` (optional) re-evaluates the model and
         returns the loss."""
         loss = _call_closure(closure)
-        prev = GradMode.enabled
-        GradMode.enabled = False
-        try:
+        with no_grad():
             for group in self.param_groups:
                 self._step_group(group)
-        finally:
-            GradMode.enabled = prev
         return loss
 
     def _step_group(self, group):

@@ -259,3 +259,29 @@ def test_step_without_gradients_changes_nothing():
         np.testing.assert_array_equal(p.detach().numpy(), 1.0)
         assert len(opt.state) == (1 if name == "Adagrad" else 0)  # Adagrad's state is eager
 
+
+
+HALF_CASES = [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.01, eps=1e-4)),
+              ("RMSprop", dict()), ("Adagrad", dict()), ("Adadelta", dict()), ("Adamax", dict()),
+              ("NAdam", dict(eps=1e-4)), ("RAdam", dict()), ("Rprop", dict()), ("ASGD", dict())]
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("name,options", HALF_CASES, ids=[c[0] for c in HALF_CASES])
+def test_half_precision_parameters_follow_torch(name, options, dtype):
+    """PyTorch rounds once per fused kernel, NumPy once per ufunc: results agree to a few
+    units in the last place of the half-precision dtype."""
+    rng = np.random.default_rng(8)
+    start, grads = rng.standard_normal(50), [rng.standard_normal(50) for _ in range(10)]
+    results = []
+    for lib in (ember, torch):
+        half = getattr(lib, dtype)
+        p = lib.tensor(start).to(half).requires_grad_()
+        opt = make_optimizer(lib, name, [p], options)
+        for g in grads:
+            p.grad = lib.tensor(g).to(half)
+            opt.step()
+        assert p.dtype == half
+        results.append(p.detach().float().numpy())
+    ulp = float(torch.finfo(getattr(torch, dtype)).eps)
+    np.testing.assert_allclose(results[0], results[1], rtol=4 * ulp, atol=4 * ulp)
