@@ -44,6 +44,7 @@ class Tensor:
     _post_accumulate_hooks = None
     _retains_grad = False
     _multi_view = False   # one of several views returned by one op (split, unbind, chunk)
+    _view_version = 0     # a view's version counter value when its grad_fn was recorded
     _n_out = 1            # a leaf is an edge target with one gradient slot, like a node output
     __array_ufunc__ = None  # NumPy defers `ndarray op tensor` to the tensor's reflected operator
 
@@ -165,6 +166,9 @@ class Tensor:
     # ---- autograd state ---------------------------------------------------------------------
     @property
     def requires_grad(self):
+        if self._base is not None and self._vc[0] != self._view_version:
+            from .autograd.inplace import refresh_view
+            refresh_view(self)
         return self._rg
 
     @requires_grad.setter

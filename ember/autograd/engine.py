@@ -8,6 +8,7 @@ from .._tensor import Tensor, _new_tensor
 from .. import _errors
 from .grad_mode import GradMode
 from .anomaly import AnomalyMode, user_line
+from .inplace import refresh_view
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
@@ -78,6 +79,8 @@ def _as_tuple(x):
 def _edge_of(t, index, op):
     if not isinstance(t, Tensor):
         raise TypeError(f"{op}: element {index} is a {type(t).__name__}, expected a Tensor")
+    if t._base is not None and t._vc[0] != t._view_version:
+        refresh_view(t)
     if not t._rg:
         raise RuntimeError(f"element {index} of tensors does not require grad and does not "
                            f"have a grad_fn")

@@ -80,6 +80,8 @@ class Function:
                 elif type(d) is not arr_type or (arr_type is not _ndarray
                                                  and d.device != first._data.device):
                     return cls.apply(*_errors.fix_mixed_devices(cls.op_name, args), **kwargs)
+                if a._base is not None and a._vc[0] != a._view_version:
+                    refresh_view(a)
                 if a._rg:
                     needs_grad = True
                 vals.append(d)
@@ -255,6 +257,8 @@ def _apply_user(cls, args, kwargs):
             elif type(a._data) is not type(first._data) or (
                     type(a._data) is not _ndarray and a._data.device != first._data.device):
                 return cls.apply(*_errors.fix_mixed_devices(cls.op_name, args), **kwargs)
+            if a._base is not None and a._vc[0] != a._view_version:
+                refresh_view(a)
             if a._rg:
                 needs_grad = True
     ctx = _new(cls)
@@ -308,9 +312,10 @@ def _wrap_output(ctx, o, args):
 
 def _share_view(base, view):
     """The output of a view op shares its input's memory: it shares the version counter and
-    remembers the root tensor whose memory it views."""
-    view._vc = base._vc_box()
+    remembers the root tensor whose memory it views (and the version its history is for)."""
+    vc = view._vc = base._vc_box()
     view._base = base._base if base._base is not None else base
+    view._view_version = vc[0]
 
 
 def _edges_of(args):
@@ -470,3 +475,6 @@ def once_differentiable(fn):
         with no_grad():
             return fn(ctx, *grads)
     return wrapper
+
+
+from .inplace import refresh_view  # noqa: E402  (inplace builds on Function)

@@ -103,6 +103,19 @@ def rebase_history(self, result):
     base.grad_fn, base._output_nr, base._rg = new_base.grad_fn, 0, True
     view = TakeFlat.apply(base, index)
     self.grad_fn, self._output_nr, self._rg = view.grad_fn, 0, True
+    self._view_version = self._vc[0]
+
+
+def refresh_view(view):
+    """A view whose memory changed through its base or a sibling view since its history was
+    recorded gets a new history, read from the base's current one (PyTorch regenerates such a
+    view's grad_fn the same way)."""
+    view._view_version = view._vc[0]
+    base = view._base
+    if not (GradMode.enabled and base._rg):
+        return
+    fresh = TakeFlat.apply(base, view_positions(base._data, view._data))
+    view.grad_fn, view._output_nr, view._rg = fresh.grad_fn, 0, True
 
 
 def view_positions(base, view):
@@ -120,6 +133,8 @@ def view_positions(base, view):
 
     base_ptr = _ptr(base)
     start = (_ptr(view) - base_ptr)
+    if base.flags.c_contiguous:  # a flat index is the byte offset over the item size
+        return (offsets(view) + start) // base.itemsize
     base_off = offsets(base).reshape(-1)
     order = xp.argsort(base_off)
     view_off = offsets(view) + start

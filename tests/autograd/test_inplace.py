@@ -121,3 +121,34 @@ def test_writing_into_expanded_tensor_raises(lib):
     x = lib.tensor(randn(1, 3)).expand(4, 3)
     with pytest.raises(RuntimeError):
         x.add_(1)
+
+
+@pytest.mark.parametrize("write", ["base", "sibling"])
+def test_views_see_later_inplace_changes_of_their_base(write):
+    a0 = randn(3)
+
+    def fn(lib):
+        a = lib.tensor(a0, requires_grad=True)
+        x = a * 1
+        v = x[:2]
+        if write == "base":
+            x.mul_(2)
+        else:
+            x[0].mul_(3)
+        (v * v).sum().backward()
+        return v, a.grad
+    both(fn)
+
+
+def test_view_of_tensor_that_later_requires_grad():
+    a0, w0 = randn(3), randn(3)
+
+    def fn(lib):
+        w = lib.tensor(w0, requires_grad=True)
+        x = lib.zeros(3)
+        v = x[1:]
+        x.add_(w)
+        assert v.requires_grad
+        v.sum().backward()
+        return w.grad
+    both(fn)
