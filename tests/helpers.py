@@ -39,6 +39,9 @@ def to_numpy(t):
     """A NumPy copy of an ember or torch tensor (bfloat16 through float32)."""
     if isinstance(t, torch.Tensor):
         t = t.detach().cpu()
+        if t._is_zerotensor():  # torch's symbolic zero gradients (angle, copysign ...)
+            t = torch.zeros(t.shape, dtype=t.dtype)
+        t = t.resolve_conj().resolve_neg()  # torch's lazy conj() views
         if t.dtype == torch.bfloat16:
             return t.float().numpy()
         return t.numpy().copy()
