@@ -285,3 +285,41 @@ def test_half_precision_parameters_follow_torch(name, options, dtype):
         results.append(p.detach().float().numpy())
     ulp = float(torch.finfo(getattr(torch, dtype)).eps)
     np.testing.assert_allclose(results[0], results[1], rtol=4 * ulp, atol=4 * ulp)
+
+
+def test_module_training_with_scheduler_matches_torch():
+    """nn.Module parameters, named parameter groups, gradient from backward, and a scheduler
+    changing lr and betas every step."""
+    rng = np.random.default_rng(9)
+    x, y = rng.standard_normal((16, 5)), rng.standard_normal((16, 2))
+    weights = [rng.standard_normal((8, 5)) * 0.3, rng.standard_normal(8) * 0.1,
+               rng.standard_normal((2, 8)) * 0.3, rng.standard_normal(2) * 0.1]
+    runs = []
+    for lib in (ember, torch):
+        model = lib.nn.Sequential(lib.nn.Linear(5, 8), lib.nn.Tanh(), lib.nn.Linear(8, 2))
+        model = model.double()
+        for p, w in zip(model.parameters(), weights):
+            p.data = lib.tensor(w)
+        named = list(model.named_parameters())
+        decay = [(n, p) for n, p in named if n.endswith("weight")]
+        no_decay = [(n, p) for n, p in named if n.endswith("bias")]
+        opt = lib.optim.AdamW([{"params": decay}, {"params": no_decay, "weight_decay": 0.0}],
+                              lr=0.01)
+        sched = lib.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.05, total_steps=25)
+        xt, yt = lib.tensor(x), lib.tensor(y)
+        losses = []
+        for _ in range(25):
+            opt.zero_grad()
+            diff = model(xt) - yt
+            loss = (diff * diff).mean()
+            loss.backward()
+            opt.step()
+            sched.step()
+            losses.append(loss.item())
+        runs.append((losses, [p.detach().clone() for p in model.parameters()],
+                     opt.state_dict()))
+    (our_losses, ours, our_state), (their_losses, theirs, their_state) = runs
+    np.testing.assert_allclose(our_losses, their_losses, rtol=1e-10)
+    for m, r in zip(ours, theirs):
+        assert_close(m, r, "float64")
+    assert_same(our_state, their_state, "float64")
