@@ -1,86 +1,161 @@
-"""Module full backward hooks: identity nodes around a module's inputs and outputs catch the
-gradients flowing out of and into the module, and hand them to the hooks."""
+"""Hook plumbing for modules: ``RemovableHandle`` (as ``torch.utils.hooks.RemovableHandle``)
+and ``BackwardHook``, which implements full module backward hooks.
+
+A module call with full backward hooks routes its tensor inputs and its tensor outputs through
+identity nodes. The output node sees the gradients flowing into the module (grad_output) and
+runs the backward pre-hooks; the input node sees the gradients flowing out of it (grad_input)
+and runs the backward hooks. As in PyTorch, grad_input has one entry per positional argument
+(None for non-tensors), and when no input requires grad the hooks run at the output node with
+grad_input all None."""
+import itertools
+import warnings
+import weakref
+
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import GradMode
 
 
+class RemovableHandle:
+    """A handle that removes a hook from its dict (and from ``extra_dict``: the dicts that mark
+    hook options, keyed by the same id) with ``remove()`` or on leaving a ``with`` block."""
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks_dict, *, extra_dict=None):
+        self.hooks_dict_ref = weakref.ref(hooks_dict)
+        self.id = next(RemovableHandle._ids)
+        if extra_dict is None:
+            extra_dict = ()
+        elif isinstance(extra_dict, dict):
+            extra_dict = (extra_dict,)
+        self.extra_dict_ref = tuple(weakref.ref(d) for d in extra_dict)
+
+    def remove(self):
+        for ref in (self.hooks_dict_ref,) + self.extra_dict_ref:
+            d = ref()
+            if d is not None:
+                d.pop(self.id, None)
+
+    def __getstate__(self):
+        return (self.hooks_dict_ref(), self.id, tuple(ref() for ref in self.extra_dict_ref))
+
+    def __setstate__(self, state):
+        hooks, self.id, extra = state
+        self.hooks_dict_ref = weakref.ref(hooks if hooks is not None else {})
+        self.extra_dict_ref = tuple(weakref.ref(d) for d in extra if d is not None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
 class BackwardHook:
-    """Per call of a module with full backward hooks: wraps its inputs and outputs."""
+    """One module call's full backward hooks (``hooks``) and backward pre-hooks
+    (``pre_hooks``): lists of callables."""
 
     def __init__(self, module, hooks, pre_hooks):
         self.module, self.hooks, self.pre_hooks = module, hooks, pre_hooks
         self.grad_outputs = None
-        self.has_inputs = False
+        self.n_inputs = self.n_outputs = -1
+        self.input_index = self.output_index = None
 
     def setup_input_hook(self, args):
-        positions = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
-        if not positions or not GradMode.enabled:
-            return args
-        self.has_inputs = True
-        wrapped = _InputHook.apply(self, *(args[i] for i in positions))
-        wrapped = wrapped if isinstance(wrapped, tuple) else (wrapped,)
-        args = list(args)
-        for i, w in zip(positions, wrapped):
-            args[i] = w
-        return tuple(args)
+        args, self.input_index = _route(self.on_grad_inputs, args, True)
+        self.n_inputs = len(args)
+        return args
 
     def setup_output_hook(self, result):
-        single = isinstance(result, Tensor)
+        single = not isinstance(result, tuple)
         items = (result,) if single else result
-        if not isinstance(items, tuple):
-            return result
-        positions = [i for i, a in enumerate(items) if isinstance(a, Tensor) and a.requires_grad]
-        if not positions or not GradMode.enabled:
-            return result
-        wrapped = _OutputHook.apply(self, *(items[i] for i in positions))
-        wrapped = wrapped if isinstance(wrapped, tuple) else (wrapped,)
-        items = list(items)
-        for i, w in zip(positions, wrapped):
-            items[i] = w
-        return items[0] if single else tuple(items)
+        # grad_output holds None for outputs that got no gradient
+        items, self.output_index = _route(self.on_grad_outputs, items, False)
+        self.n_outputs = len(items)
+        return items[0] if single else items
 
     def on_grad_outputs(self, grads):
-        for hook in self.pre_hooks.values():
-            new = hook(self.module, grads)
-            if new is not None:
-                grads = tuple(new) if isinstance(new, (tuple, list)) else (new,)
-        self.grad_outputs = grads
-        if not self.has_inputs:  # no input needs a gradient: hooks run now, grad_input None
-            for hook in self.hooks.values():
-                hook(self.module, (None,), grads)
-        return grads
+        """At the output node: record grad_output (after the pre-hooks); if no input needs a
+        gradient, the backward hooks run now, with grad_input all None."""
+        self.grad_outputs = _pack(self.output_index, grads, self.n_outputs)
+        for hook in self.pre_hooks:
+            new = hook(self.module, self.grad_outputs)
+            if new is None:
+                continue
+            if len(new) != len(self.grad_outputs):
+                raise RuntimeError(f"Backward pre hook returned an invalid number of "
+                                   f"grad_output, got {len(new)}, but expected "
+                                   f"{len(self.grad_outputs)}")
+            self.grad_outputs = tuple(new)
+        local = self.grad_outputs
+        if self.input_index is None:
+            warnings.warn("Full backward hook is firing when gradients are computed with respect "
+                          "to module outputs since no inputs require gradients. See "
+                          "https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch"
+                          ".nn.Module.register_full_backward_hook for more details.",
+                          stacklevel=5)
+            grad_inputs = (None,) * self.n_inputs
+            for hook in self.hooks:
+                res = hook(self.module, grad_inputs, self.grad_outputs)
+                if res is not None and not (isinstance(res, tuple)
+                                            and all(r is None for r in res)):
+                    raise RuntimeError("Backward hook for Modules where no input requires "
+                                       "gradient should always return None or None for all "
+                                       "gradients.")
+            self.grad_outputs = None
+        return tuple(local[i] for i in self.output_index)
 
     def on_grad_inputs(self, grads):
-        for hook in self.hooks.values():
-            new = hook(self.module, grads, self.grad_outputs)
-            if new is not None:
-                new = tuple(new) if isinstance(new, (tuple, list)) else (new,)
-                if len(new) != len(grads):
-                    raise RuntimeError(
-                        f"Backward hook returned an invalid number of grad_input, got "
-                        f"{len(new)}, but expected {len(grads)}")
-                grads = new
-        return grads
+        """At the input node: run the backward hooks on grad_input (one entry per positional
+        argument); they may replace it."""
+        if self.grad_outputs is None:  # the outputs' gradients never came through this call
+            return grads
+        res = _pack(self.input_index, grads, self.n_inputs)
+        for hook in self.hooks:
+            out = hook(self.module, res, self.grad_outputs)
+            if out is None:
+                continue
+            if len(out) != len(res):
+                raise RuntimeError(f"Backward hook returned an invalid number of grad_input, got "
+                                   f"{len(out)}, but expected {len(res)}")
+            res = tuple(out)
+        self.grad_outputs = None
+        return tuple(res[i] for i in self.input_index)
 
 
-class _InputHook(Function):
+def _pack(index, values, size):
+    out = [None] * size
+    for i, v in zip(index, values):
+        out[i] = v
+    return tuple(out)
+
+
+def _route(on_grads, args, materialize):
+    """``args`` with its tensors replaced by the outputs of one ``BackwardHookFunction`` node
+    (if some tensor requires grad and grad mode is on), and the positions of the tensors."""
+    index = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+    if not (GradMode.enabled and any(args[i]._rg for i in index)):
+        return args, None
+    routed = BackwardHookFunction.apply(on_grads, materialize, *(args[i] for i in index))
+    out = list(args)
+    for i, t in zip(index, routed):
+        out[i] = t
+    return (tuple(out) if type(args) is tuple else type(args)(*out)), index
+
+
+class BackwardHookFunction(Function):
+    """Identity on tensors whose backward hands the gradients to ``on_grads``; outputs of
+    inputs that need no gradient stay out of the graph."""
+
     @staticmethod
-    def forward(ctx, state, *tensors):
-        ctx.state = state
-        return tensors if len(tensors) > 1 else tensors[0]
+    def forward(ctx, on_grads, materialize, *tensors):
+        ctx.on_grads = on_grads
+        ctx.set_materialize_grads(materialize)
+        out = tuple(t.detach() for t in tensors)  # new tensors on the same memory
+        ctx.mark_non_differentiable(*(o for o, t in zip(out, tensors) if not t._rg))
+        return out
 
     @staticmethod
     def backward(ctx, *grads):
-        return (None,) + tuple(ctx.state.on_grad_inputs(grads))
-
-
-class _OutputHook(Function):
-    @staticmethod
-    def forward(ctx, state, *tensors):
-        ctx.state = state
-        return tensors if len(tensors) > 1 else tensors[0]
-
-    @staticmethod
-    def backward(ctx, *grads):
-        return (None,) + tuple(ctx.state.on_grad_outputs(grads))
+        return (None, None) + tuple(ctx.on_grads(grads))
