@@ -17,11 +17,13 @@ import numpy as np
 from .._dtype import _Defaults
 from .._errors import mark, describe
 from .._tensor import Tensor, _new_tensor
+from ..autograd import tracing
 from ..autograd.function import Function
+from ..autograd.grad_mode import GradMode
 from . import _special
 from ._broadcast import sum_to
 from ._promote import (binary_operands, float_operand, result_type, cast_operands, COMPLEX_NP,
-                       INEXACT_NP, INT_NP, BOOL_NP)
+                       FLOAT_NP, INEXACT_NP, INT_NP, BOOL_NP)
 from ._registry import public, public_method
 from .compare import Where
 
@@ -213,6 +215,8 @@ class Neg(Function):
 
 def _scaled(op, b, alpha, dtype_of):
     """``alpha * b`` for add/sub, with PyTorch's checks on alpha's type."""
+    if dtype_of._data.dtype is BOOL_NP and isinstance(alpha, int):
+        alpha = bool(alpha)  # bool results take alpha as a bool
     if isinstance(alpha, float) and dtype_of._data.dtype not in INEXACT_NP:
         raise mark(RuntimeError(f"{op}: For integral input tensors, argument alpha must not be a "
                                 f"floating point number (got alpha={alpha} for "
@@ -327,6 +331,7 @@ def _div_rounded(op, input, other, mode, cls=DivRounded):
         raise mark(RuntimeError(f"{op} expected rounding_mode to be one of None, 'trunc', or "
                                 f"'floor' but found '{mode}'"))
     a, b = binary_operands(op, input, other)
+    _no_bool_or_complex(op, a if isinstance(a, Tensor) else b)
     _check_divisor(op, a, b)
     return cls.apply(a, b, mode)
 
@@ -334,9 +339,7 @@ def _div_rounded(op, input, other, mode, cls=DivRounded):
 @public(inplace=True)
 def floor_divide(input, other, *, out=None):
     _check_binary_args("floor_divide", input, other)
-    a, b = binary_operands("floor_divide", input, other)
-    _no_bool_or_complex("floor_divide", a if isinstance(a, Tensor) else b)
-    return _out(_div_rounded("floor_divide", a, b, "floor", FloorDivide), out)
+    return _out(_div_rounded("floor_divide", input, other, "floor", FloorDivide), out)
 
 
 class _Binary(Function):
@@ -1252,26 +1255,31 @@ class Clamp(Function):
         xd = x._data
         lod = lo._data if isinstance(lo, Tensor) else lo
         hid = hi._data if isinstance(hi, Tensor) else hi
-        shape = grad._data.shape
-        bc = grad._xp().broadcast_to
-        gx = glo = ghi = None
+        gx = glo = ghi = None  # (the masks broadcast against grad inside _keep)
         if ex:
             keep = True
             if lo is not None:
                 keep = keep & (xd >= lod)
             if hi is not None:
                 keep = keep & (xd <= hid)
-            gx = sum_to(_keep(grad, bc(keep, shape)), x.shape)
+            gx = sum_to(_keep(grad, keep), x.shape)
         if elo:
             keep = xd < lod if hi is None else (xd < lod) & (lod < hid)
-            glo = sum_to(_keep(grad, bc(keep, shape)), lo.shape)
+            glo = sum_to(_keep(grad, keep), lo.shape)
         if ehi:
             keep = xd > hid if lo is None else (xd > hid) | (hid < lod)
-            ghi = sum_to(_keep(grad, bc(keep, shape)), hi.shape)
+            ghi = sum_to(_keep(grad, keep), hi.shape)
         return gx, glo, ghi
 
 
+_PLAIN_BOUND = (float, int, type(None))
+
+
 def _clamp(op, input, lo, hi, out):
+    if lo.__class__ in _PLAIN_BOUND and hi.__class__ in _PLAIN_BOUND and \
+            (lo is not None or hi is not None) and isinstance(input, Tensor) and \
+            input._data.dtype in FLOAT_NP:
+        return _out(Clamp.apply(input, lo, hi), out)  # fast path: numbers bounding floats
     if not isinstance(input, Tensor):
         raise _not_tensor(op, input)
     if lo is None and hi is None:
@@ -1389,6 +1397,8 @@ def _addc(op, cls, input, tensor1, tensor2, value, out):
         if not isinstance(t, Tensor):
             raise _not_tensor(op, t, name, pos)
     dtype = result_type(input, tensor1, tensor2)
+    if dtype.np is BOOL_NP:
+        raise _unsupported(op, input, "convert the tensors with .int() or .float() first")
     if cls is Addcdiv and not (tensor1.dtype.is_floating_point or tensor1.dtype.is_complex) \
             and not (tensor2.dtype.is_floating_point or tensor2.dtype.is_complex):
         raise mark(RuntimeError(
@@ -1410,6 +1420,128 @@ def addcmul(input, tensor1, tensor2, *, value=1, out=None):
 @public(inplace=True)
 def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
     return _addc("addcdiv", Addcdiv, input, tensor1, tensor2, value, out)
+
+
+# ---- in-place fast paths ------------------------------------------------------------------------
+# With nothing to record (no gradient needed, no graph capture), the hot in-place ops write
+# straight into self's memory. Anything unusual (other dtypes or devices, shapes that do not
+# fit, read-only memory) falls back to the general path, which also gives the errors.
+
+def _direct_operand(self, v):
+    """``v`` as an array or number usable in a direct in-place op on ``self``, or None."""
+    if isinstance(v, Tensor):
+        if v._data.dtype is not self._data.dtype or (v._rg and GradMode.enabled):
+            return None
+        return v._data
+    if v.__class__ is int or (v.__class__ is float and self._data.dtype in FLOAT_NP):
+        return v
+    return None
+
+
+def _fast_inplace(name, aliases=()):
+    """Give ``Tensor.<name>`` a direct path: ``direct(self, ...)`` updates ``self._data``
+    and returns True, or returns False (or raises) to use the general path."""
+    def deco(direct):
+        general = getattr(Tensor, name)
+
+        def method(self, *args, **kwargs):
+            if tracing.active is None and not (self._rg and GradMode.enabled):
+                try:
+                    if direct(self, *args, **kwargs):
+                        self._bump()
+                        return self
+                except (TypeError, ValueError, OverflowError):
+                    pass
+            return general(self, *args, **kwargs)
+        method.__name__ = method.__qualname__ = name
+        for n in (name,) + aliases:
+            setattr(Tensor, n, method)
+        return direct
+    return deco
+
+
+def _direct_binary(ufunc, self, other, alpha=1):
+    o = _direct_operand(self, other)
+    if o is None or (alpha != 1 and _direct_operand(self, alpha) is None):
+        return False
+    d = self._data
+    ufunc(d, o if alpha == 1 else o * alpha, out=d)
+    return True
+
+
+@_fast_inplace("add_")
+def _add_direct(self, other, *, alpha=1):
+    return _direct_binary(self._xp().add, self, other, alpha)
+
+
+@_fast_inplace("sub_", aliases=("subtract_",))
+def _sub_direct(self, other, *, alpha=1):
+    return self._data.dtype is not BOOL_NP and _direct_binary(self._xp().subtract, self, other,
+                                                              alpha)
+
+
+@_fast_inplace("mul_", aliases=("multiply_",))
+def _mul_direct(self, other):
+    return _direct_binary(self._xp().multiply, self, other)
+
+
+@_fast_inplace("div_", aliases=("divide_", "true_divide_"))
+def _div_direct(self, other, *, rounding_mode=None):
+    return rounding_mode is None and self._data.dtype in INEXACT_NP and \
+        _direct_binary(self._xp().true_divide, self, other)
+
+
+def _direct_addc(self, tensor1, tensor2, value, combine):
+    t1, t2 = _direct_operand(self, tensor1), _direct_operand(self, tensor2)
+    if t1 is None or t2 is None or not isinstance(tensor1, Tensor) or \
+            not isinstance(tensor2, Tensor) or self._data.dtype not in INEXACT_NP or \
+            _direct_operand(self, value) is None:
+        return False
+    y = combine(t1, t2)
+    if value != 1:
+        y *= value
+    self._xp().add(self._data, y, out=self._data)
+    return True
+
+
+@_fast_inplace("addcmul_")
+def _addcmul_direct(self, tensor1, tensor2, *, value=1):
+    return _direct_addc(self, tensor1, tensor2, value, lambda a, b: a * b)
+
+
+@_fast_inplace("addcdiv_")
+def _addcdiv_direct(self, tensor1, tensor2, *, value=1):
+    return _direct_addc(self, tensor1, tensor2, value, lambda a, b: a / b)
+
+
+@_fast_inplace("lerp_")
+def _lerp_direct(self, end, weight):
+    e = _direct_operand(self, end)
+    if e is None or not isinstance(end, Tensor) or weight.__class__ is not float or \
+            self._data.dtype not in FLOAT_NP:
+        return False
+    d = self._data
+    diff = e - d
+    if -0.5 < weight < 0.5:  # PyTorch's two-sided formula, see Lerp
+        diff *= weight
+        self._xp().add(d, diff, out=d)
+    else:
+        diff *= weight - 1
+        self._xp().add(e, diff, out=d)
+    return True
+
+
+@_fast_inplace("clamp_", aliases=("clip_",))
+def _clamp_direct(self, min=None, max=None):
+    if min.__class__ not in _PLAIN_BOUND or max.__class__ not in _PLAIN_BOUND or \
+            self._data.dtype not in FLOAT_NP or (min is None and max is None):
+        return False
+    xp, d = self._xp(), self._data
+    if min is not None:
+        xp.maximum(d, min, out=d)
+    if max is not None:
+        xp.minimum(d, max, out=d)
+    return True
 
 
 # ---- Python operators ---------------------------------------------------------------------------
