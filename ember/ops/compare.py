@@ -182,8 +182,22 @@ def _check_integral(op, t, allow_bool=True):
         raise _dtype_error(op, t, f"it takes {what} tensors only")
 
 
-def _bitwise(name, ufunc, allow_bool=True):
-    cls = _array_op(name, lambda xp, x, y: getattr(xp, ufunc)(x, y))
+def _shift(ufunc):
+    """PyTorch's shifts: counts outside [0, bits) give 0, or -1 for right shifts of negative
+    numbers. NumPy does the same; CUDA's shifts are undefined there."""
+    def compute(xp, x, y):
+        out = getattr(xp, ufunc)(x, y)
+        if xp is np:
+            return out
+        bits = 8 * out.dtype.itemsize
+        outside = (xp.asarray(y) < 0) | (xp.asarray(y) >= bits)
+        fill = 0 if ufunc == "left_shift" else xp.where(xp.asarray(x) < 0, -1, 0)
+        return xp.where(outside, fill, out).astype(out.dtype)
+    return compute
+
+
+def _bitwise(name, compute, allow_bool=True):
+    cls = _array_op(name, compute)
 
     def fn(input, other, *, out=None):
         if not isinstance(input, (Tensor, _Number)) or not isinstance(other, (Tensor, _Number)) \
@@ -199,13 +213,11 @@ def _bitwise(name, ufunc, allow_bool=True):
     return fn
 
 
-bitwise_and = _bitwise("bitwise_and", "bitwise_and")
-bitwise_or = _bitwise("bitwise_or", "bitwise_or")
-bitwise_xor = _bitwise("bitwise_xor", "bitwise_xor")
-# NumPy's shifts already give PyTorch's results for shift counts outside [0, bits): 0, or -1
-# for right shifts of negative numbers.
-bitwise_left_shift = _bitwise("bitwise_left_shift", "left_shift", allow_bool=False)
-bitwise_right_shift = _bitwise("bitwise_right_shift", "right_shift", allow_bool=False)
+bitwise_and = _bitwise("bitwise_and", lambda xp, x, y: xp.bitwise_and(x, y))
+bitwise_or = _bitwise("bitwise_or", lambda xp, x, y: xp.bitwise_or(x, y))
+bitwise_xor = _bitwise("bitwise_xor", lambda xp, x, y: xp.bitwise_xor(x, y))
+bitwise_left_shift = _bitwise("bitwise_left_shift", _shift("left_shift"), allow_bool=False)
+bitwise_right_shift = _bitwise("bitwise_right_shift", _shift("right_shift"), allow_bool=False)
 BitwiseNot = _array_op("bitwise_not", lambda xp, x: xp.invert(x))
 
 
@@ -251,7 +263,9 @@ class Where(Function):
     def forward(ctx, condition, x, y):
         ctx.save_for_backward(condition)
         ctx.shapes = (getattr(x, "shape", ()), getattr(y, "shape", ()))
-        return ctx.xp.where(condition, x, y)
+        out = ctx.xp.where(condition, x, y)
+        dtype = (x if hasattr(x, "dtype") else y).dtype
+        return out if out.dtype == dtype else out.astype(dtype)  # a number keeps its dtype
 
     @staticmethod
     def backward(ctx, grad):

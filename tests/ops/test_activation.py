@@ -292,3 +292,21 @@ def test_grad_fn_names():
                            ("sigmoid", "SigmoidBackward0"), ("logsigmoid", "LogSigmoidBackward0")):
         assert getattr(EF, name)(x).grad_fn.name() == expected
     assert EF.softmax(x, 0).grad_fn.name() == "SoftmaxBackward0"
+
+
+# ---- CUDA (run on the device machine) ---------------------------------------------------------
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name,kwargs", CASES)
+def test_activation_cuda(name, kwargs):
+    check(call(name, kwargs), KINKS.astype(np.float32), device="cuda", atol=1e-5)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("op", ["softmax", "log_softmax", "softmin"])
+def test_softmax_cuda(op):
+    for shape, dim in (((3, 4, 5), 1), ((), 0), ((0, 3), 1)):
+        check(lambda lib, t: getattr(lib_f(lib), op)(t, dim), np.asarray(randn(*shape)),
+              device="cuda")
+    check(lambda lib, t: getattr(lib_f(lib), op)(t, 1), randn(2, 3).astype(np.float16),
+          device="cuda", atol=1e-3, rtol=1e-3)

@@ -297,3 +297,21 @@ def test_predicate_errors_name_op():
     raises(RuntimeError, r"isposinf: does not support complex inputs \(complex64\[2\] on cpu\)",
            ember.isposinf, z)
     raises(NotImplementedError, "signbit: does not support complex inputs", ember.signbit, z)
+
+
+# ---- CUDA (run on the device machine) ---------------------------------------------------------
+
+@pytest.mark.gpu
+def test_compare_cuda():
+    x, y = np.array([1.0, NAN, -0.0, INF]), np.array([1.0, NAN, 0.0, 2.0])
+    for fn in (lambda lib, a, b: a == b, lambda lib, a, b: a < b, lambda lib, a, b: a >= 1,
+               lambda lib, a, b: lib.isclose(a, b, equal_nan=True),
+               lambda lib, a, b: lib.logical_xor(a, b), lambda lib, a, b: lib.where(a > 0, a, 0.5),
+               lambda lib, a, b: lib.where(a > 0, 1.0, 0), lambda lib, a, b: lib.signbit(a),
+               lambda lib, a, b: lib.isposinf(a), lambda lib, a, b: lib.where(b > 0)):
+        check(fn, x, y, device="cuda")
+    shifts = np.array([0, 1, 63, 64, 70, -1])
+    for fn in (lambda lib, a, s: a << s, lambda lib, a, s: a >> s, lambda lib, a, s: a & s,
+               lambda lib, a, s: ~a, lambda lib, a, s: a.to(lib.int8) >> s.to(lib.int8)):
+        check(fn, np.array([1, -8, 5, -1, 127, -3]), shifts, device="cuda")
+    assert ember.equal(ember.ones(3).cuda(), ember.ones(3).cuda())

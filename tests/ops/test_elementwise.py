@@ -667,3 +667,45 @@ def test_inplace_without_grad_edge_memory():
     t[1:4].mul_(10)
     t.add_(t.flip(0))
     assert y.tolist() == t.tolist()
+
+
+# ---- CUDA (run on the device machine) ---------------------------------------------------------
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("op", UNARY)
+def test_unary_cuda(op):
+    low, high = UNARY[op]
+    for shape in ((3, 4), ()):
+        check(lambda lib, x: getattr(lib, op)(x), rand(*shape, low=low, high=high),
+              device="cuda", atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("op", BINARY)
+def test_binary_cuda(op):
+    (l1, h1), (l2, h2), diff = BINARY[op]
+    check(lambda lib, x, y: getattr(lib, op)(x, y), rand(3, 4, low=l1, high=h1),
+          rand(4, low=l2, high=h2), grad=diff, device="cuda", atol=1e-4, rtol=1e-4)
+    check(lambda lib, x: getattr(lib, op)(x, 2), rand(3, low=l1, high=h1), grad=diff,
+          device="cuda", atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.gpu
+def test_misc_cuda():
+    x = np.array([-2.0, -1.0, 0.0, 0.5, 1.0, NAN, INF])
+    for fn in (lambda lib, t: lib.clamp(t, -1, 0.5), lambda lib, t: lib.nan_to_num(t),
+               lambda lib, t: lib.round(t, decimals=1), lambda lib, t: lib.sign(t),
+               lambda lib, t: lib.lerp(t, t * 2, 0.7), lambda lib, t: lib.addcmul(t, t, t),
+               lambda lib, t: t ** 2, lambda lib, t: lib.polygamma(1, t.abs() + 1)):
+        check(fn, x, device="cuda", atol=1e-5)
+    check(lambda lib, a, b: a ** b, np.array([1, -1, 0, 2, -2]), np.array([-1, -1, -1, -2, 3]),
+          device="cuda")
+    z = (rand(2, 3, low=0.2, high=0.8) + 1j * rand(2, 3, low=0.2, high=0.8)).astype(np.complex64)
+    check(lambda lib, t: lib.angle(t) + lib.abs(t) + t.real * t.imag, z, device="cuda")
+    for expr in FAST_INPLACE[:8] + FAST_INPLACE[13:]:
+        def fn(lib, a, b):
+            scope = {"x": a, "y": b}
+            with lib.no_grad():
+                exec(expr, scope)
+            return a
+        check(fn, randn(3, 4), randn(4), device="cuda", grad=False)
