@@ -135,8 +135,8 @@ def _check_linear(input, weight, bias):
                                 f"{describe(input)} and weight {describe(weight)}; make the "
                                 f"weight 2-D (out_features, in_features)"))
     if x.dtype != w.dtype or (bias is not None and bias._data.dtype != x.dtype):
-        dtypes = f"input {input.dtype}, weight {weight.dtype}" + (
-            f", bias {bias.dtype}" if bias is not None else "")
+        dtypes = f"input {input.dtype.name}, weight {weight.dtype.name}" + (
+            f", bias {bias.dtype.name}" if bias is not None else "")
         raise mark(RuntimeError(f"linear: expected input, weight and bias to have the same "
                                 f"dtype, but got {dtypes}; convert the input (e.g. x.float()) "
                                 f"or the module (e.g. model.double())"))
@@ -157,6 +157,7 @@ def linear(input, weight, bias=None):
             and input._data.ndim >= 1 and weight._data.ndim == 2
             and input._data.shape[-1] == weight._data.shape[1]
             and input._data.dtype is weight._data.dtype
+            and input._data.dtype is not BOOL_NP
             and (bias is None or (isinstance(bias, Tensor)
                                   and bias._data.dtype is input._data.dtype))):
         _check_linear(input, weight, bias)

@@ -23,7 +23,7 @@ class _Stateless(Module):
     fn = None
 
     def __init__(self, *args, **kwargs):
-        super().__init__()
+        super().__init__(*args, **kwargs)  # as PyTorch: arguments are refused by Module
 
     def forward(self, input):
         return type(self).fn(input)

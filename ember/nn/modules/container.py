@@ -405,8 +405,8 @@ class ParameterDict(Module):
         return getattr(self, self._key_to_attr(key))
 
     def __setitem__(self, key, value):
+        attr = self._key_to_attr(key)  # checked first: a bad key leaves the dict unchanged
         self._keys[key] = None
-        attr = self._key_to_attr(key)
         if isinstance(value, Tensor) and not isinstance(value, Parameter):
             value = Parameter(value)
         setattr(self, attr, value)
