@@ -18,7 +18,7 @@ from ..autograd.inplace import commit_inplace, inplace_source
 from ._dims import normalize_dim
 from ._promote import FLOAT_NP, COMPLEX_NP, INT_NP, BOOL_NP
 from ._registry import public
-from .compare import where
+from .compare import where, masked
 from .elementwise import Pointwise, sigmoid, tanh, _sigmoid_array, _special, _keep, _not_tensor
 
 __all__ = ["relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu",
@@ -67,7 +67,7 @@ class Relu(Pointwise):
     op_name = "relu"
     saves_output = True
     compute = staticmethod(lambda xp, x: xp.maximum(x, 0))
-    vjp = staticmethod(lambda xp, grad, y: xp.where(y > 0, grad, 0))
+    vjp = staticmethod(lambda xp, grad, y: masked(xp, y > 0, grad))
 
 
 def relu(input, inplace=False):
@@ -113,7 +113,7 @@ class Hardtanh(Pointwise):
         y = xp.minimum(xp.maximum(x, lo), hi)
         return y if y.dtype == x.dtype else y.astype(x.dtype)
 
-    vjp = staticmethod(lambda xp, grad, x, lo, hi: xp.where(_in_range(x, lo, hi), grad, 0))
+    vjp = staticmethod(lambda xp, grad, x, lo, hi: masked(xp, _in_range(x, lo, hi), grad))
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
@@ -140,7 +140,7 @@ class Threshold(Pointwise):
         y = xp.where(x <= threshold, value, x)
         return y if y.dtype == x.dtype else y.astype(x.dtype)
 
-    vjp = staticmethod(lambda xp, grad, x, threshold, value: xp.where(x <= threshold, 0, grad))
+    vjp = staticmethod(lambda xp, grad, x, threshold, value: masked(xp, ~(x <= threshold), grad))
 
 
 def _threshold(input, threshold, value, inplace):
@@ -158,11 +158,15 @@ def threshold_(input, threshold, value):
     return _threshold(input, threshold, value, True)
 
 
+def _outside(x, lambd):
+    """Not in [-lambd, lambd] (NaN included)."""
+    return ~((x >= -lambd) & (x <= lambd))
+
+
 class Hardshrink(Pointwise):
     op_name = "hardshrink"
-    compute = staticmethod(lambda xp, x, lambd: xp.where((x >= -lambd) & (x <= lambd), 0, x))
-    vjp = staticmethod(lambda xp, grad, x, lambd: xp.where((x >= -lambd) & (x <= lambd), 0,
-                                                           grad))
+    compute = staticmethod(lambda xp, x, lambd: masked(xp, _outside(x, lambd), x))
+    vjp = staticmethod(lambda xp, grad, x, lambd: masked(xp, _outside(x, lambd), grad))
 
 
 @public
@@ -195,7 +199,7 @@ class Hardsigmoid(Pointwise):
         y += 0.5
         return xp.clip(y, 0, 1, out=y)
 
-    vjp = staticmethod(lambda xp, grad, x: xp.where(_in_range(x, -3, 3), grad / 6, 0))
+    vjp = staticmethod(lambda xp, grad, x: masked(xp, _in_range(x, -3, 3), grad / 6))
 
 
 def hardsigmoid(input, inplace=False):

@@ -255,6 +255,21 @@ public_method("__invert__")(_invert)
 
 # ---- where ------------------------------------------------------------------------------------
 
+def masked(xp, keep, x):
+    """``where(keep, x, 0)``. On large CPU arrays multiplying by the mask is several times
+    faster than NumPy's where; the two differ only where a dropped ``x`` is NaN or infinite,
+    which makes the sum non-finite, and then where is used."""
+    if xp is np and x.size >= 4096:
+        out = x * keep
+        if np.isfinite(out.sum()):
+            return out
+    return xp.where(keep, x, 0)
+
+
+def _is_zero(v):
+    return (v.__class__ is int or v.__class__ is float) and v == 0
+
+
 class Where(Function):
     _raw = True
     op_name = "where"
@@ -263,7 +278,13 @@ class Where(Function):
     def forward(ctx, condition, x, y):
         ctx.save_for_backward(condition)
         ctx.shapes = (getattr(x, "shape", ()), getattr(y, "shape", ()))
-        out = ctx.xp.where(condition, x, y)
+        xp = ctx.xp
+        if _is_zero(y) and hasattr(x, "dtype"):  # the masks of backward formulas
+            out = masked(xp, condition, x)
+        elif _is_zero(x) and hasattr(y, "dtype"):
+            out = masked(xp, ~condition, y)
+        else:
+            out = xp.where(condition, x, y)
         dtype = (x if hasattr(x, "dtype") else y).dtype
         return out if out.dtype == dtype else out.astype(dtype)  # a number keeps its dtype
 

@@ -310,3 +310,20 @@ def test_softmax_cuda(op):
               device="cuda")
     check(lambda lib, t: getattr(lib_f(lib), op)(t, 1), randn(2, 3).astype(np.float16),
           device="cuda", atol=1e-3, rtol=1e-3)
+
+
+@pytest.mark.parametrize("name", ["relu", "hardtanh", "threshold", "hardshrink", "softshrink",
+                                  "hardsigmoid"])
+def test_masked_backward_on_large_arrays(name):
+    """Backward masks take a fast path on large CPU arrays: upstream NaN / inf gradients where
+    the mask drops them still give 0, as in PyTorch."""
+    x, w = randn(80, 64), randn(80, 64)
+    x[0, :3], w[0, :3] = -2.0, [NAN, INF, -INF]  # dropped by every mask here
+    x[1, :2], w[1, :2] = 2.5, [NAN, INF]  # kept by relu, threshold, hardshrink ...
+    fn = call(name, ACTIVATIONS[name])
+
+    def grad_of(lib, a, g):
+        a = a.detach().requires_grad_()
+        return lib.autograd.grad(fn(lib, a), a, g)[0]
+    check(grad_of, x, w, grad=False)
+    check(fn, x)

@@ -315,3 +315,16 @@ def test_compare_cuda():
                lambda lib, a, s: ~a, lambda lib, a, s: a.to(lib.int8) >> s.to(lib.int8)):
         check(fn, np.array([1, -8, 5, -1, 127, -3]), shifts, device="cuda")
     assert ember.equal(ember.ones(3).cuda(), ember.ones(3).cuda())
+
+
+def test_where_with_zero_on_large_arrays():
+    """Masks with 0 take a fast path on large CPU arrays; NaN and inf that are dropped still
+    give 0, NaN and inf that are kept stay."""
+    c = randn(80, 64) > 0
+    x = randn(80, 64)
+    x[0, :4], x[1, :4] = [NAN, INF, -INF, NAN], [NAN, INF, -INF, 1.0]
+    c[0, :4], c[1, :4] = False, True
+    for fn in (lambda lib, m, a: lib.where(m, a, 0.0), lambda lib, m, a: lib.where(m, 0, a),
+               lambda lib, m, a: lib.where(m, a, 0).sum()):
+        check(fn, c, x, grad=False)
+        check(fn, c[1:, 4:].copy(), x[1:, 4:].copy())  # finite: with gradients
