@@ -8,6 +8,7 @@ PyTorch's convention (``grad * conj(f'(z))`` for holomorphic ``f``).
 
 Hot activations' primitives (tanh, sigmoid; relu, gelu ... in ``activation.py``) derive from
 ``Pointwise``, whose backward is one fused op instead of a chain of small ones."""
+import builtins
 import cmath
 import math
 import numbers
@@ -1323,6 +1324,8 @@ class Lerp(Function):
         xp = ctx.xp
         ctx.save_for_backward(x, end, w)
         diff = end - x
+        if isinstance(w, _Number):
+            return x + w * diff if builtins.abs(w) < 0.5 else end - diff * (1 - w)
         return xp.where(xp.abs(w) < 0.5, x + w * diff, end - diff * (1 - w))
 
     @staticmethod
