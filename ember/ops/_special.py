@@ -23,7 +23,7 @@ def _module(xp, op):
         except ImportError:
             raise mark(RuntimeError(
                 f"{op}: needs SciPy for special functions on the CPU, which is not installed; "
-                f"pip install scipy")) from None
+                f"pip install 'ember[special]' (or pip install scipy)")) from None
         _modules[xp] = mod
     return mod
 
