@@ -4,7 +4,8 @@ gradients of inputs and of every parameter.
     compare(ember.nn.Linear(3, 4), torch.nn.Linear(3, 4), randn(2, 3))
 
 copies the torch module's state_dict into the ember module, feeds both the same inputs (NumPy
-arrays become tensors; floating ones require grad), compares the outputs, then backpropagates a
+arrays become tensors; floating ones require grad unless wrapped in ``Const``), compares the
+outputs, then backpropagates a
 random projection of the outputs through both and compares the input and parameter
 gradients."""
 import numpy as np
@@ -22,12 +23,23 @@ def copy_state(e_mod, t_mod):
     return e_mod
 
 
+class Const:
+    """An input array passed as a tensor that does not require grad (e.g. a target)."""
+
+    def __init__(self, array):
+        self.array = array
+
+
+def _consts(lib, args):
+    return tuple(lib.tensor(a.array) if isinstance(a, Const) else a for a in args)
+
+
 def compare(e_mod, t_mod, *args, grad=True, atol=None, rtol=None, grad_atol=None,
             grad_rtol=None, copy=True, seed=0):
     if copy:
         copy_state(e_mod, t_mod)
     ein, tin = _Inputs(ember, grad), _Inputs(torch, grad)
-    e_args, t_args = ein(args), tin(args)
+    e_args, t_args = _consts(ember, ein(args)), _consts(torch, tin(args))
     t_out = t_mod(*t_args)
     e_out = e_mod(*e_args)
     t_flat, e_flat = _flatten(t_out), _flatten(e_out)

@@ -311,8 +311,9 @@ class CrossEntropy(Function):
         scale = 1
         if reduction == "mean":
             denom = w_t.sum()
-            scale = 1 / denom if denom else float("nan")
-            out = xp.asarray(loss.sum() * scale, dtype=x.dtype)
+            # No kept target: the loss is 0/0 = nan and, as in PyTorch, the gradient 0.
+            scale = 1 / denom if denom else 0
+            out = xp.asarray(loss.sum() * scale if denom else np.nan, dtype=x.dtype)
         elif reduction == "sum":
             out = xp.asarray(loss.sum(), dtype=x.dtype)
         else:
@@ -415,7 +416,10 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         return loss.squeeze(0) if unbatched else loss
     if reduction == "sum":
         return loss.sum()
-    return loss.sum() / w_t.sum()
+    total = float(w_t.sum())
+    if total == 0:  # no kept target: 0/0 = nan with a zero gradient, as in PyTorch
+        return loss.sum() + float("nan")
+    return loss.sum() / total
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
@@ -500,8 +504,8 @@ class BinaryCrossEntropy(Function):
         gx = gt = None
         if e_x:
             gx = g * (x - t) / (x * (1 - x)).clamp_min(_EPS_BCE)
-        if e_t:
-            gt = g * ((-x).log1p().clamp_min(-100) - x.log().clamp_min(-100))
+        if e_t:  # -logit(x), unclamped as in PyTorch (infinite at 0 and 1)
+            gt = g * ((-x).log1p() - x.log())
         return gx, gt, None
 
 
