@@ -73,7 +73,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
                 log_pdf = -0.5 * ((t - mean) / std) ** 2 - log_peak
                 return t.new_empty(t.shape).uniform_(generator=generator).log() <= log_pdf
         _rejection_fill(tensor, propose, accept)
-    return tensor.clamp_(a, b)
+        return tensor.clamp_(a, b)  # bounds rounded to the tensor's dtype stay inside
 
 
 def _rejection_fill(tensor, propose, accept):

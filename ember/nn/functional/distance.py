@@ -3,6 +3,7 @@ from ..._errors import mark, describe
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ...linalg import vector_norm
+from ...ops._promote import result_type
 
 __all__ = ["pairwise_distance", "cosine_similarity", "pdist"]
 
@@ -30,11 +31,14 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
         if not isinstance(t, Tensor):
             raise mark(TypeError(f"cosine_similarity(): argument '{name}' must be Tensor, not "
                                  f"{type(t).__name__}"))
-    if not (x1.is_floating_point() or x1.is_complex()):
-        x1 = x1.float() if not x2.is_floating_point() else x1.to(x2.dtype)
-    if not (x2.is_floating_point() or x2.is_complex()):
-        x2 = x2.to(x1.dtype)
-    x1, x2 = x1.broadcast_to(_broadcast(x1, x2)), x2.broadcast_to(_broadcast(x1, x2))
+    common = result_type(x1, x2)
+    if not (common.is_floating_point or common.is_complex):
+        raise mark(RuntimeError(f"cosine_similarity: expected common dtype to be floating "
+                                f"point, yet common dtype is {common.name} (x1 {describe(x1)}, "
+                                f"x2 {describe(x2)}); convert them with .float()"))
+    x1, x2 = x1.to(common), x2.to(common)
+    shape = _broadcast(x1, x2)
+    x1, x2 = x1.broadcast_to(shape), x2.broadcast_to(shape)
     n1 = _clamped(vector_norm(x1, 2, dim=dim, keepdim=True), eps)
     n2 = _clamped(vector_norm(x2, 2, dim=dim, keepdim=True), eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim)
@@ -60,7 +64,7 @@ def pdist(input, p=2):
                                 f"({describe(input)})"))
     if p < 0:
         raise mark(RuntimeError(f"pdist only supports non-negative p values, got {p}"))
-    from ..._creation import triu_indices
+    from ...ops.shape import triu_indices
     n = input.shape[0]
     i, j = triu_indices(n, n, 1, device=input.device)
     return vector_norm(input[i] - input[j], p, dim=1)
