@@ -84,6 +84,20 @@ def test_broadcasting_target_warns_like_torch():
         check(lambda lib, x, y: _F(lib).l1_loss(x, y), randn(3, 1), randn(3, 2))
 
 
+def test_shape_mismatch_errors_name_the_loss():
+    for fname in ("l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss"):
+        raises(RuntimeError, f"{fname}: input float32\\[3, 2\\] on cpu and target "
+               f"float32\\[4\\] on cpu have shapes that do not broadcast",
+               getattr(ember.nn.functional, fname), ember.ones(3, 2), ember.ones(4))
+        raises(TypeError, rf"{fname}\(\): argument 'target' \(position 2\) must be Tensor, not "
+               "list", getattr(ember.nn.functional, fname), ember.ones(3), [1.0])
+    for fname in ("kl_div", "poisson_nll_loss", "hinge_embedding_loss", "soft_margin_loss",
+                  "multilabel_soft_margin_loss"):
+        raises(RuntimeError, f"{fname}: the shapes of float32\\[3, 2\\] on cpu, float32\\[4\\] "
+               "on cpu do not broadcast", getattr(ember.nn.functional, fname),
+               ember.ones(3, 2), ember.ones(4))
+
+
 def test_legacy_size_average_and_reduce():
     x, y = randn(3, 4), randn(3, 4)
     for size_average, reduce in [(False, None), (None, False), (True, True), (False, True)]:

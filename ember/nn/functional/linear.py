@@ -26,6 +26,8 @@ def _conj_t(t):
 
 def _sum_to_shape(a, shape):
     """Array ``a`` summed over the dims broadcasting added or stretched to reach ``shape``."""
+    if a.ndim == 2 and len(shape) == 1 and shape[0] == a.shape[1]:  # the usual bias
+        return a.sum(axis=0)
     lead = a.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
                                       if n == 1 and a.shape[lead + i] != 1)

@@ -16,6 +16,7 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
 from ...ops.activation import log_softmax, softmax, logsigmoid
 from ...ops.compare import where
+from ...ops._broadcast import broadcast_shape
 from ...ops._promote import FLOAT_NP
 from .distance import pairwise_distance
 from ._ctc import ctc_loss
@@ -70,11 +71,31 @@ def _check_tensors(op, **tensors):
                                  f"Tensor, not {type(t).__name__}"))
 
 
-def _warn_size(input, target):
-    if target.shape != input.shape:
+def _warn_size(op, input, target):
+    """PyTorch's warning for an input and a target of different shapes (and an error naming the
+    loss when they do not broadcast)."""
+    if target._data.shape != input._data.shape:
+        try:
+            broadcast_shape(input._data.shape, target._data.shape)
+        except RuntimeError:
+            raise mark(RuntimeError(f"{op}: input {describe(input)} and target "
+                                    f"{describe(target)} have shapes that do not broadcast; "
+                                    f"they should have the same shape")) from None
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input "
                       f"size ({input.shape}). This will likely lead to incorrect results due to "
                       f"broadcasting. Please ensure they have the same size.", stacklevel=3)
+
+
+def _check_broadcast(op, *tensors):
+    """An error naming the loss when its elementwise operands do not broadcast."""
+    shapes = [t._data.shape for t in tensors]
+    if any(sh != shapes[0] for sh in shapes[1:]):
+        try:
+            broadcast_shape(*shapes)
+        except RuntimeError:
+            raise mark(RuntimeError(f"{op}: the shapes of {', '.join(describe(t) for t in tensors)}"
+                                    f" do not broadcast; the input and the target should have "
+                                    f"the same shape")) from None
 
 
 def _weighted(loss, weight, input, reduction):
@@ -93,7 +114,7 @@ def _weighted(loss, weight, input, reduction):
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean absolute error."""
     _check_tensors("l1_loss", input=input, target=target)
-    _warn_size(input, target)
+    _warn_size("l1_loss", input, target)
     reduction = _reduction(size_average, reduce, reduction)
     loss = (input - target).abs()
     if weight is not None:
@@ -104,7 +125,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error."""
     _check_tensors("mse_loss", input=input, target=target)
-    _warn_size(input, target)
+    _warn_size("mse_loss", input, target)
     reduction = _reduction(size_average, reduce, reduction)
     loss = (input - target).square()
     if weight is not None:
@@ -121,7 +142,7 @@ def _huber(diff, delta):
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """Huber loss divided by ``beta`` (L1 for beta=0)."""
     _check_tensors("smooth_l1_loss", input=input, target=target)
-    _warn_size(input, target)
+    _warn_size("smooth_l1_loss", input, target)
     reduction = _reduction(size_average, reduce, reduction)
     if beta < 0:
         raise mark(RuntimeError(f"smooth_l1_loss does not support negative values for beta "
@@ -134,7 +155,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """0.5 d² where |d| < delta, delta (|d| - delta/2) elsewhere."""
     _check_tensors("huber_loss", input=input, target=target)
-    _warn_size(input, target)
+    _warn_size("huber_loss", input, target)
     reduction = _reduction(None, None, reduction)
     if delta <= 0:
         raise mark(RuntimeError(f"huber_loss does not support non-positive values for delta "
@@ -151,6 +172,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     """KL(target || exp(input)) pointwise: ``target * (log(target) - input)``; 'batchmean'
     divides the sum by the batch size (the mathematical KL divergence)."""
     _check_tensors("kl_div", input=input, target=target)
+    _check_broadcast("kl_div", input, target)
     if size_average is not None or reduce is not None:
         reduction = legacy_get_string(size_average, reduce)
     elif reduction == "mean":
@@ -175,6 +197,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     """Negative log likelihood of a Poisson target: ``exp(input) - target * input`` (or
     ``input - target * log(input + eps)``), with Stirling's term when ``full``."""
     _check_tensors("poisson_nll_loss", input=input, target=target)
+    _check_broadcast("poisson_nll_loss", input, target)
     reduction = _reduction(size_average, reduce, reduction)
     if log_input:
         loss = input.exp() - target * input
@@ -190,6 +213,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     """Negative log likelihood of a Gaussian target: ``0.5 (log var + (input - target)² /
     var)``; ``var`` is clamped to ``eps`` (without stopping its gradient)."""
     _check_tensors("gaussian_nll_loss", input=input, target=target)
+    _check_broadcast("gaussian_nll_loss", input, target)
     if isinstance(var, (int, float)) and not isinstance(var, bool):
         if var < 0:
             raise mark(ValueError("var has negative entry/entries"))
@@ -258,17 +282,31 @@ def _check_weight(op, weight, input, n_classes):
                                 f"shape: {list(weight.shape)}"))
 
 
-def _safe_target(op, xp, t, n_classes, ignore_index):
-    """``(target with ignored entries set to 0, mask of the kept entries)``; out-of-range
-    class indices raise."""
+def _class_targets(op, xp, t, n_classes, ignore_index):
+    """``(targets with ignored entries set to 0, mask of the kept entries)``, the mask None when
+    every entry is kept (the common case, found with one comparison). Out-of-range class
+    indices raise. ``ignore_index=None``: no index is ignored."""
     t = t.astype(np.int64, copy=False)
-    valid = t != ignore_index
-    safe = xp.where(valid, t, 0)
-    if safe.size and (int(safe.min()) < 0 or int(safe.max()) >= n_classes):
-        bad = int(safe[(safe < 0) | (safe >= n_classes)].ravel()[0])
-        raise mark(IndexError(f"Target {bad} is out of bounds. ({op}: class indices must be in "
-                              f"[0, {n_classes}), or equal ignore_index={ignore_index})"))
-    return safe, valid
+    out_of_range = t.view(np.uint64) >= n_classes  # negative indices wrap to huge values
+    ignorable = ignore_index is not None and 0 <= ignore_index < n_classes
+    if not ignorable and not out_of_range.any():
+        return t, None
+    valid = t != ignore_index if ignore_index is not None else xp.ones(t.shape, bool)
+    bad = out_of_range & valid
+    if bad.any():
+        also = "" if ignore_index is None else f", or equal ignore_index={ignore_index}"
+        raise mark(IndexError(f"Target {int(t[bad].ravel()[0])} is out of bounds. ({op}: class "
+                              f"indices must be in [0, {n_classes}){also})"))
+    if valid.all():
+        return t, None
+    return xp.where(valid, t, 0), valid
+
+
+def _kept_weight(xp, w, safe, valid, dtype):
+    """Per element, the class weight of its target times its kept mask (None: all 1)."""
+    if w is None:
+        return None if valid is None else valid.astype(dtype)
+    return w[safe] if valid is None else w[safe] * valid
 
 
 def _pick(xp, a, idx):
@@ -283,11 +321,17 @@ def _class_view(v, ndim):
     return v.reshape((1, -1) + (1,) * (ndim - 2))
 
 
+def _along_class(v):
+    """A per-element array (N, d...) shaped to broadcast along the class dim; 0-d as is."""
+    return v[:, None] if getattr(v, "ndim", 0) else v
+
+
 class CrossEntropy(Function):
     """Cross entropy of logits ``x`` (N, C, d...) with class indices ``t`` (N, d...): per
     element ``sum_c T_c (logsumexp(x) - x_c)`` where T is the (weighted, smoothed) one-hot
     target; ``mean`` divides by the total weight of the kept targets. The gradient is
-    ``scale * (sum(T) softmax(x) - T)``."""
+    ``scale * (sum(T) softmax(x) - T)``. The forward saves exp(x - max) and its sums, so the
+    backward is one pass over the logits."""
     _raw = True
     op_name = "cross_entropy"
 
@@ -295,22 +339,27 @@ class CrossEntropy(Function):
     def forward(ctx, x, t, w, ignore_index, reduction, smoothing):
         xp = ctx.xp
         n_classes = x.shape[1]
-        safe, valid = _safe_target("cross_entropy", xp, t, n_classes, ignore_index)
-        shifted = x - x.max(axis=1, keepdims=True)
-        p = xp.exp(shifted)
-        total = p.sum(axis=1, keepdims=True)
-        p /= total
-        lse = xp.log(total)[:, 0]
-        nll = lse - _pick(xp, shifted, safe)
-        w_t = (w[safe] if w is not None else xp.ones(safe.shape, x.dtype)) * valid
-        loss = w_t * nll if smoothing == 0 else (1 - smoothing) * w_t * nll
+        safe, valid = _class_targets("cross_entropy", xp, t, n_classes, ignore_index)
+        e = x - x.max(axis=1, keepdims=True)  # the shifted logits, then their exp
+        picked = _pick(xp, e, safe)
         if smoothing:
-            smooth = (_class_view(w, x.ndim) * (lse[:, None] - shifted)).sum(axis=1) \
-                if w is not None else lse * n_classes - shifted.sum(axis=1)
-            loss += (smoothing / n_classes) * smooth * valid
+            shifted_sum = (e * _class_view(w, x.ndim)).sum(axis=1) if w is not None \
+                else e.sum(axis=1)
+        xp.exp(e, out=e)
+        total = e.sum(axis=1)
+        lse = xp.log(total)
+        loss = lse - picked
+        w_t = _kept_weight(xp, w, safe, valid, x.dtype)
+        if w_t is not None:
+            loss *= w_t
+        if smoothing:
+            smooth = lse * (w.sum() if w is not None else n_classes) - shifted_sum
+            if valid is not None:
+                smooth *= valid
+            loss = (1 - smoothing) * loss + (smoothing / n_classes) * smooth
         scale = 1
         if reduction == "mean":
-            denom = w_t.sum()
+            denom = w_t.sum() if w_t is not None else safe.size
             # No kept target: the loss is 0/0 = nan and, as in PyTorch, the gradient 0.
             scale = 1 / denom if denom else 0
             out = xp.asarray(loss.sum() * scale if denom else np.nan, dtype=x.dtype)
@@ -318,14 +367,14 @@ class CrossEntropy(Function):
             out = xp.asarray(loss.sum(), dtype=x.dtype)
         else:
             out = loss.astype(x.dtype, copy=False)
-        ctx.save_for_backward(x, p)
+        ctx.save_for_backward(x, e, total)
         ctx.args = (safe, valid, w_t, w, smoothing, reduction, scale)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        x, p = ctx.saved_tensors
-        return (CrossEntropyBackward.apply(grad, x, p, ctx.args),) + (None,) * 5
+        x, e, total = ctx.saved_tensors
+        return (CrossEntropyBackward.apply(grad, x, e, total, ctx.args),) + (None,) * 5
 
 
 class CrossEntropyBackward(Function):
@@ -333,25 +382,33 @@ class CrossEntropyBackward(Function):
     op_name = "cross_entropy_backward"
 
     @staticmethod
-    def forward(ctx, grad, x, p, args):
+    def forward(ctx, grad, x, e, total, args):
         safe, valid, w_t, w, smoothing, reduction, scale = args
         ctx.save_for_backward(grad, x)
         ctx.args = args
         xp = ctx.xp
-        g = grad * scale if reduction != "none" else grad
-        beta = g * valid if reduction == "none" else xp.broadcast_to(g, valid.shape) * valid
-        hit = beta * ((1 - smoothing) * w_t)  # the weight of the target class
-        total = hit + beta * (smoothing / x.shape[1] * (w.sum() if w is not None
-                                                         else x.shape[1]))
-        gx = p * total[:, None]
+        n_classes = x.shape[1]
+        beta = grad * scale if reduction != "none" else grad  # d loss / d element
+        if valid is not None:
+            beta = beta * valid
+        hit = beta * (1 - smoothing) if smoothing else beta  # the target class's share
+        if w_t is not None:
+            hit = hit * w_t
+        coef = hit
+        if smoothing:
+            coef = hit + beta * (smoothing / n_classes * (w.sum() if w is not None
+                                                         else n_classes))
+        gx = e * _along_class(coef / total)  # coef * softmax(x)
         if x.ndim == 2:
             gx[xp.arange(x.shape[0]), safe] -= hit
         else:
-            xp.put_along_axis(gx, safe[:, None], _pick(xp, gx, safe)[:, None] - hit[:, None],
+            hits = xp.broadcast_to(xp.asarray(hit, dtype=gx.dtype), safe.shape)
+            xp.put_along_axis(gx, safe[:, None], (_pick(xp, gx, safe) - hits)[:, None],
                               axis=1)
         if smoothing:
-            share = smoothing / x.shape[1]
-            gx -= beta[:, None] * (share * _class_view(w, x.ndim) if w is not None else share)
+            share = smoothing / n_classes
+            gx -= _along_class(beta) * (share * _class_view(w, x.ndim) if w is not None
+                                        else share)
         return gx.astype(x.dtype, copy=False)
 
     @staticmethod
@@ -362,17 +419,20 @@ class CrossEntropyBackward(Function):
         safe, valid, w_t, w, smoothing, reduction, scale = ctx.args
         e_grad, e_x = ctx._edges[:2]
         xp = x._xp()
+        dtype = x._data.dtype
         n_classes = x.shape[1]
-        target = xp.zeros(x.shape, x._data.dtype)
-        xp.put_along_axis(target, safe[:, None], ((1 - smoothing) * w_t)[:, None], axis=1)
+        kept = valid if valid is not None else xp.ones(safe.shape, bool)
+        target = xp.zeros(x.shape, dtype)
+        weight_t = w_t if w_t is not None else kept.astype(dtype)
+        xp.put_along_axis(target, safe[:, None], ((1 - smoothing) * weight_t)[:, None], axis=1)
         if smoothing:
             share = smoothing / n_classes
             target += (share * _class_view(w, x.ndim) if w is not None else share) \
-                * valid[:, None]
-        target = _new_tensor(target.astype(x._data.dtype, copy=False))
+                * kept[:, None]
+        target = _new_tensor(target.astype(dtype, copy=False))
         t_sum = target.sum(1, keepdim=True)
         s = softmax(x, 1)
-        coef = _new_tensor(valid.astype(x._data.dtype)).unsqueeze(1)
+        coef = _new_tensor(kept.astype(dtype)).unsqueeze(1)
         if reduction != "none":
             coef = coef * scale
         g = grad.reshape(grad.shape[:1] + (1,) + grad.shape[1:]) if reduction == "none" \
@@ -382,9 +442,8 @@ class CrossEntropyBackward(Function):
             d = (ggx * (t_sum * s - target) * coef).sum(1)
             d_grad = d if reduction == "none" else d.sum()
         if e_x:
-            beta = g * coef * t_sum
-            d_x = beta * s * (ggx - (ggx * s).sum(1, keepdim=True))
-        return d_grad, d_x, None, None
+            d_x = g * coef * t_sum * s * (ggx - (ggx * s).sum(1, keepdim=True))
+        return d_grad, d_x, None, None, None
 
 
 def _as_batched(input, target):
@@ -406,11 +465,11 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     _check_weight("nll_loss", weight, input, n_classes)
     x, t, unbatched = _as_batched(input, target)
     xp = x._xp()
-    safe, valid = _safe_target("nll_loss", xp, t._data, n_classes, ignore_index)
+    safe, valid = _class_targets("nll_loss", xp, t._data, n_classes, ignore_index)
     picked = x.gather(1, _new_tensor(safe).unsqueeze(1)).squeeze(1)
-    w_t = _new_tensor(valid.astype(x._data.dtype))
-    if weight is not None:
-        w_t = weight.detach()[_new_tensor(safe)] * w_t
+    w = None if weight is None else weight._data.astype(x._data.dtype, copy=False)
+    w_t = _kept_weight(xp, w, safe, valid, x._data.dtype)
+    w_t = _new_tensor(w_t if w_t is not None else xp.ones(safe.shape, x._data.dtype))
     loss = -picked * w_t
     if reduction == "none":
         return loss.squeeze(0) if unbatched else loss
@@ -426,8 +485,22 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                   reduce=None, reduction="mean", label_smoothing=0.0):
     """Cross entropy between logits ``input`` (C) / (N, C) / (N, C, d1, ...) and either class
     indices ``target`` () / (N) / (N, d1, ...) or class probabilities of the input's shape."""
-    if not (isinstance(input, Tensor) and isinstance(target, Tensor)):
+    try:  # the common case, checked cheaply: (N, C) float logits, (N,) int64 targets
+        x, t = input._data, target._data
+        fast = (x.ndim == 2 and t.ndim == 1 and t.dtype == np.int64 and x.dtype in FLOAT_NP
+                and x.shape[0] == t.shape[0] and weight is None and size_average is None
+                and reduce is None and label_smoothing == 0.0
+                and reduction in ("mean", "sum", "none") and type(t) is type(x))
+    except AttributeError:
         _check_tensors("cross_entropy", input=input, target=target)
+    if fast:
+        return CrossEntropy.apply(input, t, None, ignore_index, reduction, 0.0)
+    return _cross_entropy_checked(input, target, weight, size_average, ignore_index, reduce,
+                                  reduction, label_smoothing)
+
+
+def _cross_entropy_checked(input, target, weight, size_average, ignore_index, reduce,
+                           reduction, label_smoothing):
     if size_average is not None or reduce is not None or reduction not in ("mean", "sum",
                                                                              "none"):
         reduction = _reduction(size_average, reduce, reduction)
@@ -558,6 +631,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
                         reduction="mean"):
     """``max(0, -target * (input1 - input2) + margin)``."""
     _check_tensors("margin_ranking_loss", input1=input1, input2=input2, target=target)
+    _check_broadcast("margin_ranking_loss", input1, input2, target)
     reduction = _reduction(size_average, reduce, reduction)
     if not input1.ndim == input2.ndim == target.ndim:
         raise mark(RuntimeError(f"margin_ranking_loss : All input tensors should have same "
@@ -570,6 +644,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
                          reduction="mean"):
     """``input`` where target is 1, ``max(0, margin - input)`` where it is -1."""
     _check_tensors("hinge_embedding_loss", input=input, target=target)
+    _check_broadcast("hinge_embedding_loss", input, target)
     reduction = _reduction(size_average, reduce, reduction)
     zero = input.new_zeros(())
     loss = (where(target != 1, (margin - input).clamp_min(0), zero)
@@ -580,6 +655,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """``log(1 + exp(-target * input))``."""
     _check_tensors("soft_margin_loss", input=input, target=target)
+    _check_broadcast("soft_margin_loss", input, target)
     reduction = _reduction(size_average, reduce, reduction)
     return _reduce(-logsigmoid(target * input), reduction)
 
@@ -666,7 +742,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     x = input.reshape(-1, input.shape[-1] if input.ndim else 1)
     n_classes = x.shape[1]
     t = target.reshape(-1)
-    safe, _ = _safe_target("multi_margin_loss", x._xp(), t._data, n_classes, -(2 ** 62))
+    safe, _ = _class_targets("multi_margin_loss", x._xp(), t._data, n_classes, None)
     t_idx = _new_tensor(safe).unsqueeze(1)
     margins = (margin - x.gather(1, t_idx) + x).clamp_min(0)
     if p == 2:
@@ -717,6 +793,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
                                 reduction="mean"):
     """Per-class binary cross entropy of logits, averaged over classes."""
     _check_tensors("multilabel_soft_margin_loss", input=input, target=target)
+    _check_broadcast("multilabel_soft_margin_loss", input, target)
     reduction = _reduction(size_average, reduce, reduction)
     loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
     if weight is not None:
