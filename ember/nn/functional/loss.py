@@ -161,10 +161,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
         raise mark(RuntimeError(f"huber_loss does not support non-positive values for delta "
                                 f"(got {delta})."))
     loss = _huber(input - target, delta)
-    if weight is not None:
-        if weight.shape != input.shape:
-            raise mark(ValueError("Weights and input must have the same size."))
-        loss = loss * weight
+    if weight is not None:  # unlike l1/mse, the weighted mean divides by the element count
+        loss = _weighted(loss, weight, input, "none")
     return _reduce(loss, reduction)
 
 
@@ -230,7 +228,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if reduction not in ("none", "mean", "sum"):
         raise mark(ValueError(reduction + " is not valid"))
     with no_grad():
-        floor = (var.clamp_min(eps) - var).detach()
+        floor = var.clamp_min(eps) - var
     var = var + floor  # the value is clamped, the gradient flows as if it were not
     loss = 0.5 * (var.log() + (input - target).square() / var)
     if full:
