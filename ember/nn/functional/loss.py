@@ -29,6 +29,7 @@ __all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "cross_entropy
            "multilabel_soft_margin_loss", "soft_margin_loss", "ctc_loss"]
 
 _INDEX_NP = (np.dtype(np.int64), np.dtype(np.uint8))
+_LOW_PRECISION = frozenset(d for d in FLOAT_NP if d.itemsize == 2)  # float16, bfloat16
 
 
 # ---- reductions ---------------------------------------------------------------------------------
@@ -338,7 +339,10 @@ class CrossEntropy(Function):
         xp = ctx.xp
         n_classes = x.shape[1]
         safe, valid = _class_targets("cross_entropy", xp, t, n_classes, ignore_index)
-        e = x - x.max(axis=1, keepdims=True)  # the shifted logits, then their exp
+        xc = x.astype(np.float32) if x.dtype in _LOW_PRECISION else x  # computed as PyTorch
+        if w is not None:
+            w = w.astype(xc.dtype, copy=False)
+        e = xc - xc.max(axis=1, keepdims=True)  # the shifted logits, then their exp
         picked = _pick(xp, e, safe)
         if smoothing:
             shifted_sum = (e * _class_view(w, x.ndim)).sum(axis=1) if w is not None \
@@ -347,7 +351,7 @@ class CrossEntropy(Function):
         total = e.sum(axis=1)
         lse = xp.log(total)
         loss = lse - picked
-        w_t = _kept_weight(xp, w, safe, valid, x.dtype)
+        w_t = _kept_weight(xp, w, safe, valid, xc.dtype)
         if w_t is not None:
             loss *= w_t
         if smoothing:
