@@ -16,7 +16,7 @@ from . import autograd  # noqa: E402
 from .autograd import (no_grad, enable_grad, set_grad_enabled, inference_mode,  # noqa: E402
                        is_grad_enabled, is_inference_mode_enabled, set_detect_anomaly)
 from . import ops as _ops  # noqa: E402,F401
-from . import _creation, _tensor_str, random, _dlpack, linalg, cuda, serialization  # noqa: E402,F401
+from . import _creation, _tensor_str, _threads, random, _dlpack, linalg, cuda, serialization  # noqa: E402,F401
 from .ops._registry import PUBLIC as _PUBLIC  # noqa: E402
 
 

@@ -5,6 +5,16 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
+# Test workers run side by side on few cores: one BLAS thread each, or OpenBLAS's spinning
+# threads slow everything down many times over (child processes inherit the variables).
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+import ember  # noqa: E402
+import torch  # noqa: E402
+
+ember.set_num_threads(1)
+torch.set_num_threads(1)
+
 
 def _has_gpu():
     try:
