@@ -187,6 +187,12 @@ def test_attribute_assignment_moves_between_kinds():
         assert "b" in m.state_dict()
         del m.b
         assert "b" not in m._buffers and "b" not in m._non_persistent_buffers_set
+        m.q = 3
+        m.q = lib.nn.Parameter(lib.ones(1))  # a plain attribute replaced by a parameter
+        assert "q" in m._parameters and "q" not in m.__dict__
+        m.register_module("gone", None)
+        m.add_module("later", None)
+        assert m.gone is None and "(gone): None" in repr(m)
         del m.z, m.x
         assert not hasattr(m, "z") and not hasattr(m, "x")
         with pytest.raises(AttributeError):
