@@ -14,6 +14,10 @@ import ember.nn.functional as EF
 from helpers import assert_same, check, gradcheck_fn, randn, raises
 from nn_mirror import compare, copy_state, module_pair
 
+# torch's multi-threaded kernels (oneDNN RNNs above all) crawl when the test machine's cores
+# are busy; one thread keeps the oracle fast.
+torch.set_num_threads(1)
+
 
 def F(lib):
     return TF if lib is torch else EF

@@ -13,6 +13,10 @@ from ember.ops.rnn import Recurrence
 from helpers import assert_same, check, gradcheck_fn, randn, raises
 from nn_mirror import compare, copy_state, module_pair
 
+# torch's multi-threaded kernels (oneDNN RNNs above all) crawl when the test machine's cores
+# are busy; one thread keeps the oracle fast.
+torch.set_num_threads(1)
+
 pytestmark = pytest.mark.filterwarnings("ignore:LSTM with projections is not supported")
 
 TOL = dict(rtol=1e-4, atol=1e-5)
