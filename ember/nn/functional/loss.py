@@ -237,7 +237,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     return _reduce(loss, reduction)
 
 
-# ---- classification: NLL and cross entropy ---------------------------------------------------------
+# ---- classification: NLL and cross entropy ------------------------------------------------------
 
 def _check_class_target(op, input, target):
     """``input`` (C) / (N, C, d1, ...) and ``target`` () / (N, d1, ...) of class indices."""

@@ -201,8 +201,9 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
                 f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
                 f"GitHub."))
         if per_sample_weights.shape != input.shape:
-            raise mark(ValueError(f"embedding_bag: per_sample_weights {describe(per_sample_weights)}"
-                                  f" must have the same shape as the input {describe(input)}"))
+            raise mark(ValueError(f"embedding_bag: per_sample_weights "
+                                  f"{describe(per_sample_weights)} must have the same shape as "
+                                  f"the input {describe(input)}"))
     xp = weight._xp()
     n_rows = weight.shape[0]
     padding_idx = _padding(padding_idx, n_rows)
