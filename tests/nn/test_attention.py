@@ -87,6 +87,7 @@ def test_sdpa_dtypes_and_empty():
 
 
 def test_sdpa_dropout():
+    ember.manual_seed(0)
     q, k = ember.randn(8, 16, 4), ember.randn(8, 16, 4)
     v = ember.ones(8, 16, 3)
     zero = EF.scaled_dot_product_attention(q, k, v, dropout_p=1.0)
@@ -307,3 +308,28 @@ def test_mha_errors():
     with pytest.warns(UserWarning, match="Support for mismatched key_padding_mask and attn_mask"):
         m(x, x, x, attn_mask=ember.zeros(3, 3, dtype=ember.bool),
           key_padding_mask=ember.zeros(2, 3))
+
+
+# ---- GPU ------------------------------------------------------------------------------------------
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("mask", [None, "bool", "float", "causal"])
+def test_gpu_sdpa_matches_cpu(mask):
+    q, k, v = randn(2, 3, 4, 5), randn(2, 3, 6, 5), randn(2, 3, 6, 7)
+    m = bool_mask(4, 6, fully_masked_row=True)
+    outs = []
+    for device in ("cpu", "cuda"):
+        qt, kt, vt = (ember.tensor(a, device=device, requires_grad=True) for a in (q, k, v))
+        kw = {"bool": dict(attn_mask=ember.tensor(m, device=device)),
+              "float": dict(attn_mask=ember.tensor(np.where(m, 0.0, -np.inf).astype(np.float32),
+                                                   device=device)),
+              "causal": dict(is_causal=True)}.get(mask, {})
+        out = EF.scaled_dot_product_attention(qt, kt, vt, **kw)
+        out.square().sum().backward()
+        outs.append([out, qt.grad, kt.grad, vt.grad])
+    for c, g in zip(*outs):
+        np.testing.assert_allclose(c.detach().numpy(), g.detach().cpu().numpy(), rtol=1e-4,
+                                   atol=1e-5)
+    out = EF.scaled_dot_product_attention(*(ember.tensor(a, device="cuda") for a in (q, k, v)),
+                                          dropout_p=0.5)
+    assert out.is_cuda

@@ -342,3 +342,26 @@ def test_no_warnings_in_common_use():
         warnings.simplefilter("error")
         ember.nn.BatchNorm2d(3)(ember.randn(2, 3, 2, 2))
         ember.nn.LayerNorm(4)(ember.randn(2, 4))
+
+
+# ---- GPU ------------------------------------------------------------------------------------------
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name,args,shape", [("BatchNorm2d", (3,), (4, 3, 2, 2)),
+                                             ("LayerNorm", ([5],), (4, 5)),
+                                             ("GroupNorm", (2, 4), (3, 4, 5)),
+                                             ("InstanceNorm1d", (3,), (2, 3, 4))])
+def test_gpu_matches_cpu(name, args, shape):
+    import copy
+    cpu = getattr(ember.nn, name)(*args)
+    gpu = copy.deepcopy(cpu).cuda()
+    x = randn(*shape)
+    outs = []
+    for module, device in ((cpu, "cpu"), (gpu, "cuda")):
+        xt = ember.tensor(x, device=device, requires_grad=True)
+        y = module(xt)
+        y.square().sum().backward()
+        outs.append([y, xt.grad] + [p.grad for p in module.parameters()])
+    for c, g in zip(*outs):
+        np.testing.assert_allclose(c.detach().numpy(), g.detach().cpu().numpy(), rtol=1e-4,
+                                   atol=1e-5)

@@ -230,10 +230,10 @@ def test_parameters_and_repr(name, args, kwargs):
     t_params = list(t.named_parameters())
     e_params = list(e.named_parameters())
     assert [(n, tuple(p.shape)) for n, p in e_params] == [(n, tuple(p.shape)) for n, p in t_params]
-    bound = 1 / np.sqrt(4)
-    for n, p in e_params:
-        values = p.detach().numpy()
-        assert np.abs(values).max() <= bound and values.std() > bound / 4, n
+    bound = 1 / np.sqrt(4)  # U(-1/sqrt(hidden), 1/sqrt(hidden)), std bound / sqrt(3)
+    values = np.concatenate([p.detach().numpy().ravel() for _, p in e_params])
+    assert np.abs(values).max() <= bound
+    assert abs(values.std() - bound / np.sqrt(3)) < 0.2 * bound
     if hasattr(t, "_flat_weights_names"):
         assert e._flat_weights_names == t._flat_weights_names
         assert e._all_weights == t._all_weights
@@ -376,3 +376,24 @@ def test_utils_errors():
     raises(RuntimeError, "received an empty list of sequences", E_rnn.pad_sequence, [])
     raises(RuntimeError, "Expected padding_side to be one of left or right, but got middle",
            E_rnn.pad_sequence, [ember.randn(2)], padding_side="middle")
+
+
+# ---- GPU ------------------------------------------------------------------------------------------
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", ["LSTM", "GRU", "RNN"])
+def test_gpu_matches_cpu(name):
+    import copy
+    cpu = getattr(ember.nn, name)(3, 4, num_layers=2, bidirectional=True)
+    gpu = copy.deepcopy(cpu).cuda()
+    x, lengths = randn(5, 3, 3), [5, 4, 2]
+    outs = []
+    for module, device in ((cpu, "cpu"), (gpu, "cuda")):
+        xt = ember.tensor(x, device=device, requires_grad=True)
+        out, hn = module(E_rnn.pack_padded_sequence(xt, lengths))
+        hn = hn[0] if name == "LSTM" else hn
+        (out.data.square().sum() + hn.sum()).backward()
+        outs.append([out.data, hn, xt.grad] + [p.grad for p in module.parameters()])
+    for c, g in zip(*outs):
+        np.testing.assert_allclose(c.detach().numpy(), g.detach().cpu().numpy(), rtol=1e-4,
+                                   atol=1e-5)

@@ -216,3 +216,24 @@ def test_errors():
            ember.randn(5, 3, D + 1), ember.randn(4, 3, D + 1))
     raises(RuntimeError, "activation should be relu/gelu, not tanh",
            ember.nn.TransformerEncoderLayer, D, HEADS, activation="tanh")
+
+
+# ---- GPU ------------------------------------------------------------------------------------------
+
+@pytest.mark.gpu
+def test_gpu_matches_cpu():
+    import copy
+    cpu = ember.nn.Transformer(D, HEADS, 1, 1, FF, dropout=0.0, batch_first=True)
+    gpu = copy.deepcopy(cpu).cuda()
+    src, tgt = randn(2, 5, D), randn(2, 4, D)
+    outs = []
+    for module, device in ((cpu, "cpu"), (gpu, "cuda")):
+        mask = ember.nn.Transformer.generate_square_subsequent_mask(4, device=device)
+        pad = ember.tensor(padding(2, 5), device=device)
+        y = module(ember.tensor(src, device=device), ember.tensor(tgt, device=device),
+                   tgt_mask=mask, src_key_padding_mask=pad)
+        y.square().sum().backward()
+        outs.append([y] + [p.grad for p in module.parameters()])
+    for c, g in zip(*outs):
+        np.testing.assert_allclose(c.detach().numpy(), g.detach().cpu().numpy(), rtol=1e-4,
+                                   atol=1e-5)
