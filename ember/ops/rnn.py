@@ -381,9 +381,9 @@ def _upcast(arrays):
     return tuple(a.astype(_F32) if a is not None and a.dtype in _HALF else a for a in arrays)
 
 
-# ---- the same computation in Tensor ops (cells, double backward) --------------------------------------
+# ---- the same computation in Tensor ops (for double backward) ---------------------------------------
 
-def cell_step(mode, xg, h, c, w_hh, b_hh, w_hr=None):
+def _step_in_ops(mode, xg, h, c, w_hh, b_hh, w_hr=None):
     """One step in Tensor ops: ``(h', c')`` (c' None except for LSTM) from the projected input
     ``xg`` and the previous state."""
     from .activation import relu
@@ -412,8 +412,8 @@ def _replay(mode, steps, xproj, h0, c0, w_hh, b_hh, w_hr):
     h, c = h0, c0
     outs = {}
     for r0, r1, bs in steps:
-        h_new, c_new = cell_step(mode, xproj[r0:r1], h[:bs], None if c is None else c[:bs],
-                                 w_hh, b_hh, w_hr)
+        h_new, c_new = _step_in_ops(mode, xproj[r0:r1], h[:bs],
+                                    None if c is None else c[:bs], w_hh, b_hh, w_hr)
         outs[r0] = h_new
         h = h_new if bs == h.shape[0] else cat([h_new, h[bs:]])
         if c is not None:
@@ -423,6 +423,7 @@ def _replay(mode, steps, xproj, h0, c0, w_hh, b_hh, w_hr):
 
 
 def _replay_grads(ctx, inputs, grads):
+    """The input gradients as differentiable functions of the inputs and ``grads``."""
     from ..autograd import engine
     outs = _replay(ctx.mode, ctx.steps, *inputs)
     pairs = [(o, g) for o, g in zip(outs, grads) if g is not None]

@@ -1,0 +1,133 @@
+"""Recurrent and attention models: one training step (forward, backward, SGD update) in ember
+and in PyTorch, in one process, with the same weights and data.
+
+- lstm_lm: embedding -> 2-layer LSTM -> linear decoder -> cross-entropy (a word-level language
+  model, PTB-small sizes with a smaller vocabulary so the recurrence dominates);
+- gpt: a small GPT-style decoder (token + position embeddings, pre-norm TransformerEncoder
+  layers with a causal mask, GELU, final LayerNorm, tied-size output head).
+
+Prints the best time for each library and the ratio ember / PyTorch (see ``_timing``: the
+libraries alternate, and the ratio is what to read on a shared machine).
+
+    python benchmarks/rnn_attention.py [--threads N] [--only lstm_lm|gpt]
+"""
+import argparse
+import os
+import sys
+
+
+def parse():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--threads", type=int, default=1,
+                   help="BLAS / OpenMP threads for both libraries (default 1: stable timings)")
+    p.add_argument("--only", choices=["lstm_lm", "gpt"])
+    return p.parse_args()
+
+
+ARGS = parse()
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[var] = str(ARGS.threads)
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import ember  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _timing import compare  # noqa: E402
+
+torch.set_num_threads(ARGS.threads)
+
+
+# ---- models, written once against either library ----------------------------------------------
+
+def lstm_lm(lib, vocab=2000, emb=128, hidden=256):
+    nn = lib.nn
+
+    class LM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(vocab, emb)
+            self.rnn = nn.LSTM(emb, hidden, num_layers=2)
+            self.decoder = nn.Linear(hidden, vocab)
+
+        def forward(self, tokens):
+            out, _ = self.rnn(self.embed(tokens))
+            return self.decoder(out)
+    return LM()
+
+
+def gpt(lib, vocab=1000, d_model=128, heads=4, layers=2, context=64):
+    nn = lib.nn
+
+    class GPT(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.tok = nn.Embedding(vocab, d_model)
+            self.pos = nn.Embedding(context, d_model)
+            layer = nn.TransformerEncoderLayer(d_model, heads, 4 * d_model, dropout=0.0,
+                                               activation="gelu", batch_first=True,
+                                               norm_first=True)
+            self.blocks = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+            self.norm = nn.LayerNorm(d_model)
+            self.head = nn.Linear(d_model, vocab)
+            self.register_buffer("mask", nn.Transformer.generate_square_subsequent_mask(context))
+
+        def forward(self, tokens):
+            t = tokens.shape[1]
+            x = self.tok(tokens) + self.pos(lib.arange(t))
+            x = self.blocks(x, mask=self.mask[:t, :t], is_causal=True)
+            return self.head(self.norm(x))
+    return GPT()
+
+
+# ---- one training step --------------------------------------------------------------------------
+
+def setup(lib, build, tokens, targets, state):
+    model = build(lib)
+    if state is not None:
+        model.load_state_dict({k: lib.tensor(v) for k, v in state.items()})
+    opt = lib.optim.SGD(model.parameters(), lr=0.1)
+    x, y = lib.tensor(tokens), lib.tensor(targets)
+    loss_fn = lib.nn.functional.cross_entropy
+
+    def step():
+        opt.zero_grad()
+        out = model(x)
+        loss = loss_fn(out.reshape(-1, out.shape[-1]), y.reshape(-1))
+        loss.backward()
+        opt.step()
+        return loss
+    return model, step
+
+
+def workload(name, build, tokens, targets):
+    """(name, ember step, torch step) for the same model, weights and data; the two first
+    losses must agree."""
+    t_model, t_step = setup(torch, build, tokens, targets, None)
+    state = {k: v.detach().numpy().copy() for k, v in t_model.state_dict().items()}
+    e_model, e_step = setup(ember, build, tokens, targets, state)
+    e_loss, t_loss = e_step().item(), t_step().item()
+    assert abs(e_loss - t_loss) < 1e-3 * max(1.0, abs(t_loss)), (name, e_loss, t_loss)
+    return name, e_step, t_step
+
+
+def main():
+    rng = np.random.default_rng(0)
+    print(f"one training step (forward, backward, SGD), {ARGS.threads} thread(s)")
+    workloads = []
+    if ARGS.only in (None, "lstm_lm"):
+        seq, batch, vocab = 35, 32, 2000
+        workloads.append(workload("lstm_lm (T=35, B=32, 2x256)", lstm_lm,
+                                  rng.integers(0, vocab, (seq, batch)),
+                                  rng.integers(0, vocab, (seq, batch))))
+    if ARGS.only in (None, "gpt"):
+        batch, seq, vocab = 16, 64, 1000
+        workloads.append(workload("gpt (B=16, T=64, 2x128, 4 heads)", gpt,
+                                  rng.integers(0, vocab, (batch, seq)),
+                                  rng.integers(0, vocab, (batch, seq))))
+    compare(workloads, repeats=5, min_seconds=0.5)
+
+
+if __name__ == "__main__":
+    main()
