@@ -188,6 +188,9 @@ def _execute(roots, root_grads, retain_graph, create_graph, capture=None, accumu
         needed = _needed_nodes(roots, {t for t, _ in only_leaves})
 
     buffers = {}
+    # Leaf -> its gradient tensor when that tensor was made by this backward pass and reached
+    # nothing else: .grad can then take it without a copy.
+    owned = {}
     for (target, nr), g in zip(roots, root_grads):
         buf = buffers.get(target)
         if buf is None:
@@ -203,7 +206,8 @@ def _execute(roots, root_grads, retain_graph, create_graph, capture=None, accumu
             buf = buffers.pop(target, None)
             if isinstance(target, Tensor):
                 if buf is not None and buf[0] is not None:
-                    _deliver_leaf(target, buf[0], create_graph, capture_map, results, only_leaves)
+                    _deliver_leaf(target, buf[0], create_graph, capture_map, results, only_leaves,
+                                  owned.get(target) is buf[0])
                 continue
             node = target
             # A node runs if some gradient reached it (a buffer exists only then) and, for
@@ -245,14 +249,27 @@ def _execute(roots, root_grads, retain_graph, create_graph, capture=None, accumu
                     if cbuf is None:
                         cbuf = buffers[child] = [None] * child._n_out
                         cbuf[nr] = g
+                        if child._n_out == 1 and isinstance(child, Tensor) and \
+                                _fresh(node, g, grads, buf):
+                            owned[child] = g
                     elif cbuf[nr] is None:
                         cbuf[nr] = g
                     else:
-                        cbuf[nr] = cbuf[nr] + g
+                        cbuf[nr] = total = cbuf[nr] + g
+                        if isinstance(child, Tensor):
+                            owned[child] = total
                 if left == 0:
                     ready.append(child)
     finally:
         GradMode.enabled = prev_mode
+
+
+def _fresh(node, g, grads, buf):
+    """Whether ``g``, returned by a built-in node's backward, is a new tensor owning new memory
+    that goes nowhere else (not an incoming gradient passed through, not returned twice)."""
+    if not node._raw or g._data.base is not None or any(g is b for b in buf):
+        return False
+    return sum(1 for x in grads if x is g) == 1
 
 
 def _run_pre_hooks(node, buf):
@@ -306,7 +323,7 @@ def _accumulate_into_nonleaf_inputs(node, buf, only_leaves):
             _accumulate(t, g, GradMode.enabled)
 
 
-def _deliver_leaf(leaf, g, create_graph, capture_map, results, only_leaves):
+def _deliver_leaf(leaf, g, create_graph, capture_map, results, only_leaves, owned=False):
     if capture_map is not None:
         slots = capture_map.get((leaf, 0))
         if slots is not None:
@@ -316,7 +333,9 @@ def _deliver_leaf(leaf, g, create_graph, capture_map, results, only_leaves):
         return
     if only_leaves is not None and (leaf, 0) not in only_leaves:
         return
-    _accumulate(leaf, _run_leaf_hooks(leaf, g), create_graph)
+    if leaf._backward_hooks:
+        g, owned = _run_leaf_hooks(leaf, g), False  # a hook may keep the tensor it sees
+    _accumulate(leaf, g, create_graph, owned)
 
 
 def _run_leaf_hooks(leaf, g):
@@ -329,10 +348,10 @@ def _run_leaf_hooks(leaf, g):
     return g
 
 
-def _accumulate(t, g, create_graph):
+def _accumulate(t, g, create_graph, owned=False):
     """Add ``g`` into ``t.grad`` as PyTorch's AccumulateGrad does: the first gradient is stored
-    (copied, so no later in-place accumulation can reach another tensor), later ones are added
-    in place unless a graph of the gradient is being built."""
+    (taken as is if ``owned``, else copied, so no later in-place accumulation can reach another
+    tensor), later ones are added in place unless a graph of the gradient is being built."""
     if g._data.dtype != t._data.dtype:
         g = g.to(t.dtype)
     if g.shape != t.shape:
@@ -341,9 +360,10 @@ def _accumulate(t, g, create_graph):
     if old is None:
         if create_graph:
             t._grad = g
+        elif owned and g._data.flags.writeable:
+            t._grad = g
         else:
-            data = g._data
-            t._grad = _new_tensor(data.copy())
+            t._grad = _new_tensor(g._data.copy())
     elif create_graph or old._rg:
         t._grad = old + g
     else:

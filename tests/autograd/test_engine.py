@@ -280,3 +280,27 @@ def test_detach_shares_memory_and_version():
     assert y._version == 1
     y.detach_()
     assert y.is_leaf and not y.requires_grad
+
+
+def test_leaf_gradients_never_alias():
+    """.grad takes a gradient without a copy only when nothing else holds it: pass-through
+    gradients (add), user-given gradients and hooked gradients are copied."""
+    a, b = ember.tensor(randn(3), requires_grad=True), ember.tensor(randn(3), requires_grad=True)
+    v = ember.tensor(randn(3))
+    (a + b).backward(v)
+    assert not np.shares_memory(a.grad.numpy(), b.grad.numpy())
+    assert not np.shares_memory(a.grad.numpy(), v.numpy())
+    w = ember.tensor(randn(3), requires_grad=True)
+    w.backward(v)
+    assert not np.shares_memory(w.grad.numpy(), v.numpy())
+    kept = []
+    x = ember.tensor(randn(3), requires_grad=True)
+    x.register_hook(lambda g: kept.append(g))
+    (x * 2).sum().backward()
+    (x * 2).sum().backward()
+    np.testing.assert_array_equal(kept[0].numpy(), np.full(3, 2.0))
+    np.testing.assert_array_equal(x.grad.numpy(), np.full(3, 4.0))
+    before = v.numpy().copy()
+    (a + b).backward(v)
+    np.testing.assert_array_equal(v.numpy(), before)
+    np.testing.assert_array_equal(a.grad.numpy(), 2 * before)
