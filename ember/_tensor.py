@@ -11,11 +11,13 @@ tensor costs one object and one attribute:
 
 Ops are bound as methods by ``ember.ops`` (see ``ember/ops/_registry.py``)."""
 import weakref
+from collections import OrderedDict
 
 import numpy as np
 
 from . import _dtype
 from ._device import CPU, device as _device_cls
+from ._hooks import add_hook
 from ._size import Size
 
 _object_new = object.__new__
@@ -267,11 +269,8 @@ class Tensor:
         if self.grad_fn is not None:
             return self.grad_fn._add_tensor_prehook(self._output_nr, hook)
         if self._backward_hooks is None:
-            self._backward_hooks = {}
-        from .autograd.function import RemovableHandle
-        key = object()
-        self._backward_hooks[key] = hook
-        return RemovableHandle(self._backward_hooks, key)
+            self._backward_hooks = OrderedDict()
+        return add_hook(self._backward_hooks, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
         """``hook(tensor)`` runs after a leaf's ``.grad`` was accumulated."""
@@ -281,11 +280,8 @@ class Tensor:
         if not self._rg:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._post_accumulate_hooks is None:
-            self._post_accumulate_hooks = {}
-        from .autograd.function import RemovableHandle
-        key = object()
-        self._post_accumulate_hooks[key] = hook
-        return RemovableHandle(self._post_accumulate_hooks, key)
+            self._post_accumulate_hooks = OrderedDict()
+        return add_hook(self._post_accumulate_hooks, hook)
 
     def retain_grad(self):
         if not self._rg:

@@ -276,7 +276,7 @@ def _run_pre_hooks(node, buf):
     hooks = node._pre_hooks
     if hooks:
         for nr, fns in hooks.items():
-            for fn in list(fns):
+            for fn in list(fns.values()):
                 if nr is None:  # node pre-hooks see all output gradients
                     r = fn(tuple(buf))
                     if r is not None:
@@ -300,7 +300,7 @@ def _run_pre_hooks(node, buf):
 
 
 def _run_post_hooks(node, grads, buf):
-    for fn in list(node._post_hooks):
+    for fn in list(node._post_hooks.values()):
         r = fn(tuple(grads), tuple(buf))
         if r is not None:
             grads = tuple(r)

@@ -5,8 +5,11 @@ Built-in ops set ``_raw = True``: their forward receives NumPy/CuPy arrays (tens
 unwrapped, other arguments as given) and returns arrays. User subclasses, as in PyTorch,
 receive and return Tensors. Either way ``backward`` is written in Tensor ops, so gradients of
 gradients come for free, and ``apply`` records the node the same way."""
+from collections import OrderedDict
+
 import numpy as np
 
+from .._hooks import RemovableHandle, add_hook  # noqa: F401  (RemovableHandle: public here)
 from .._tensor import Tensor, _new_tensor, DIFFERENTIABLE_NP
 from .. import _errors
 from .grad_mode import GradMode
@@ -31,7 +34,7 @@ class Function:
     _saved = None        # packed saved tensors once recorded; False once freed
     _n_out = 1
     _out_meta = None     # (shape, array dtype) per output, to materialize missing gradients
-    _pre_hooks = None    # output_nr -> [hook] (hooks of non-leaf tensors); None -> node pre-hooks
+    _pre_hooks = None    # output_nr -> {id: hook} (non-leaf tensors' hooks); None -> node pre-hooks
     _retained = None     # output_nr -> weakref to a tensor that called retain_grad()
     _post_hooks = None
     _non_diff = None     # ids of outputs marked non-differentiable
@@ -182,9 +185,8 @@ class Function:
         """``fn(grad_inputs, grad_outputs)`` runs after this node's backward; it may return new
         grad_inputs."""
         if self._post_hooks is None:
-            self._post_hooks = []
-        self._post_hooks.append(fn)
-        return _RemovableHandle(self._post_hooks, fn)
+            self._post_hooks = OrderedDict()
+        return add_hook(self._post_hooks, fn)
 
     def register_prehook(self, fn):
         """``fn(grad_outputs)`` runs before this node's backward; it may return new ones."""
@@ -193,9 +195,7 @@ class Function:
     def _add_tensor_prehook(self, output_nr, fn):
         if self._pre_hooks is None:
             self._pre_hooks = {}
-        hooks = self._pre_hooks.setdefault(output_nr, [])
-        hooks.append(fn)
-        return _RemovableHandle(hooks, fn)
+        return add_hook(self._pre_hooks.setdefault(output_nr, OrderedDict()), fn)
 
     def _run_backward(self, grads):
         """Call backward with one gradient per output; returns one per forward argument."""
@@ -437,27 +437,6 @@ def _as_next_function(edge):
     return (AccumulateGrad(target), 0) if isinstance(target, Tensor) else (target, nr)
 
 
-class _RemovableHandle:
-    def __init__(self, container, item):
-        self._container, self._item = container, item
-
-    def remove(self):
-        try:
-            if isinstance(self._container, dict):
-                self._container.pop(self._item, None)
-            else:
-                self._container.remove(self._item)
-        except ValueError:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
-
-RemovableHandle = _RemovableHandle
 
 
 class FunctionCtx:

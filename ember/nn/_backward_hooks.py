@@ -1,5 +1,5 @@
-"""Hook plumbing for modules: ``RemovableHandle`` (as ``torch.utils.hooks.RemovableHandle``)
-and ``BackwardHook``, which implements full module backward hooks.
+"""Hook plumbing for modules: ``BackwardHook``, which implements full module backward hooks
+(``RemovableHandle`` lives in ember/_hooks.py and is re-exported here).
 
 A module call with full backward hooks routes its tensor inputs and its tensor outputs through
 identity nodes. The output node sees the gradients flowing into the module (grad_output) and
@@ -11,45 +11,10 @@ import itertools
 import warnings
 import weakref
 
+from .._hooks import RemovableHandle  # noqa: F401  (imported from here by nn code)
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import GradMode
-
-
-class RemovableHandle:
-    """A handle that removes a hook from its dict (and from ``extra_dict``: the dicts that mark
-    hook options, keyed by the same id) with ``remove()`` or on leaving a ``with`` block."""
-
-    _ids = itertools.count()
-
-    def __init__(self, hooks_dict, *, extra_dict=None):
-        self.hooks_dict_ref = weakref.ref(hooks_dict)
-        self.id = next(RemovableHandle._ids)
-        if extra_dict is None:
-            extra_dict = ()
-        elif isinstance(extra_dict, dict):
-            extra_dict = (extra_dict,)
-        self.extra_dict_ref = tuple(weakref.ref(d) for d in extra_dict)
-
-    def remove(self):
-        for ref in (self.hooks_dict_ref,) + self.extra_dict_ref:
-            d = ref()
-            if d is not None:
-                d.pop(self.id, None)
-
-    def __getstate__(self):
-        return (self.hooks_dict_ref(), self.id, tuple(ref() for ref in self.extra_dict_ref))
-
-    def __setstate__(self, state):
-        hooks, self.id, extra = state
-        self.hooks_dict_ref = weakref.ref(hooks if hooks is not None else {})
-        self.extra_dict_ref = tuple(weakref.ref(d) for d in extra if d is not None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 class BackwardHook:

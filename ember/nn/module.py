@@ -13,7 +13,8 @@ from .._errors import mark
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from .parameter import Parameter, Buffer
-from ._backward_hooks import BackwardHook, RemovableHandle
+from .._hooks import add_hook
+from ._backward_hooks import BackwardHook
 
 __all__ = ["Module", "register_module_forward_pre_hook", "register_module_forward_hook",
            "register_module_backward_hook", "register_module_full_backward_pre_hook",
@@ -49,11 +50,7 @@ _global_forward_hooks_with_kwargs = OrderedDict()
 
 
 def _add_hook(hooks, hook, prepend=False, extra=None):
-    handle = RemovableHandle(hooks, extra_dict=extra)
-    hooks[handle.id] = hook
-    if prepend:
-        hooks.move_to_end(handle.id, last=False)
-    return handle
+    return add_hook(hooks, hook, prepend, extra_dict=extra)
 
 
 def register_module_buffer_registration_hook(hook):

@@ -18,7 +18,7 @@ from copy import deepcopy
 import numpy as np
 
 from .._tensor import Tensor, _new_tensor
-from ..autograd.function import RemovableHandle
+from .._hooks import add_hook as _add_hook
 from ..autograd.grad_mode import enable_grad
 from ..backend import move
 
@@ -26,7 +26,6 @@ __all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_
 
 _global_pre_hooks = OrderedDict()
 _global_post_hooks = OrderedDict()
-_hook_ids = itertools.count()
 
 
 class _RequiredParameter:
@@ -39,12 +38,6 @@ class _RequiredParameter:
 required = _RequiredParameter()
 
 
-def _add_hook(hooks, hook, prepend=False):
-    key = next(_hook_ids)
-    hooks[key] = hook
-    if prepend:
-        hooks.move_to_end(key, last=False)
-    return RemovableHandle(hooks, key)
 
 
 def register_optimizer_step_pre_hook(hook):

@@ -1,2 +1,2 @@
 """ember.utils: data loading, DLPack exchange and tools around training."""
-from . import data, dlpack  # noqa: F401
+from . import data, dlpack, hooks  # noqa: F401
