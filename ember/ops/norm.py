@@ -3,10 +3,11 @@ the mean and divide by the standard deviation over some axes of the input, then 
 optional elementwise affine. They share one fused Function, ``Normalize``; each norm is a
 subclass that only names the op (for errors and graph capture).
 
-The forward runs on arrays (two-pass statistics, float32 accumulation for half types). The
-backward is written in Tensor ops, so gradients of gradients work; under ``create_graph`` the
-statistics are recomputed from the input with Tensor ops, so that their dependence on the
-input is part of the differentiated graph."""
+The forward runs on arrays: two-pass statistics (the mean, then the mean square of the centered
+input), float32 accumulation for half types, sums of products as single ``einsum`` passes.
+The backward has two forms: on arrays, mostly in place (the common case), and in Tensor ops
+when a graph of the gradient is being built (``create_graph``), with the statistics recomputed
+from the input so that gradients of gradients are exact."""
 import numpy as np
 
 from .. import _dtype
@@ -17,39 +18,59 @@ from ._broadcast import sum_to
 
 _HALF = frozenset(d._np for d in (_dtype.float16, _dtype.bfloat16) if d._np is not None)
 _F32 = np.dtype(np.float32)
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
-def _statistics(xp, x, axes):
-    """Mean and biased variance of array ``x`` over ``axes`` (kept as size-1 dims), and the
-    centered input (a new array, to be normalized in place). An empty input has mean 0 and
-    variance 1 (NumPy would warn about empty means)."""
-    if x.size == 0:
-        kept = tuple(1 if i in axes else n for i, n in enumerate(x.shape))
-        return xp.zeros(kept, x.dtype), xp.ones(kept, x.dtype), x.copy()
-    mean = x.mean(axis=axes, keepdims=True)
-    centered = x - mean
-    var = (centered * centered).mean(axis=axes, keepdims=True)
-    return mean, var, centered
+def _kept(shape, axes):
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _dot(xp, a, b, axes):
+    """``(a * b).sum(axes, keepdims=True)`` in one pass, without the product array."""
+    dims = _LETTERS[:a.ndim]
+    out = "".join(d for i, d in enumerate(dims) if i not in axes)
+    return xp.einsum(f"{dims},{dims}->{out}", a, b).reshape(_kept(a.shape, axes))
+
+
+def _param_axes(shape, affine_shape):
+    """The axes of an input of ``shape`` that a parameter viewed as ``affine_shape`` is
+    constant over (its gradient sums over them)."""
+    lead = len(shape) - len(affine_shape)
+    return tuple(range(lead)) + tuple(lead + i for i, n in enumerate(affine_shape)
+                                      if n == 1 and shape[lead + i] != 1)
 
 
 class Normalize(Function):
     """``(x - mean) / sqrt(var + eps) * weight + bias`` with the statistics over ``axes``;
     ``weight`` and ``bias`` (or None) are viewed as ``affine_shape`` to broadcast against
     ``x``. Returns the normalized tensor and (not differentiable) the mean and the biased
-    variance, both with the reduced axes kept as size 1."""
+    variance, both with the reduced axes kept as size 1. An empty input has mean 0 and
+    variance 1."""
     _raw = True
     op_name = "normalize"
 
     @staticmethod
     def forward(ctx, x, weight, bias, axes, eps, affine_shape):
+        xp = ctx.xp
         xc = x.astype(_F32) if x.dtype in _HALF else x
-        mean, var, y = _statistics(ctx.xp, xc, axes)
+        if x.size:
+            mean = xc.mean(axis=axes, keepdims=True)
+            y = xc - mean
+            var = _dot(xp, y, y, axes) / (x.size // mean.size)
+        else:  # (NumPy would warn about the means of nothing)
+            kept = _kept(x.shape, axes)
+            mean, var, y = xp.zeros(kept, xc.dtype), xp.ones(kept, xc.dtype), xc.copy()
         invstd = var + eps
-        ctx.xp.sqrt(invstd, out=invstd)
-        ctx.xp.reciprocal(invstd, out=invstd)
-        y *= invstd
-        if weight is not None:
-            y *= weight.reshape(affine_shape)
+        xp.sqrt(invstd, out=invstd)
+        xp.reciprocal(invstd, out=invstd)
+        w = None if weight is None else weight.reshape(affine_shape)
+        per_group = _param_axes(x.shape, affine_shape) == tuple(axes)
+        if w is not None and per_group:  # weight constant over the normalized axes: one scale
+            y *= invstd * w
+        else:
+            y *= invstd
+            if w is not None:
+                y *= w
         if bias is not None:
             y += bias.reshape(affine_shape)
         if y.dtype != x.dtype:
@@ -64,28 +85,80 @@ class Normalize(Function):
 
     @staticmethod
     def backward(ctx, grad, _grad_mean=None, _grad_var=None):
-        x, weight, mean, invstd = ctx.saved_tensors
-        e_x, e_w, e_b = ctx._edges[:3]
         if grad is None:
-            return None, None, None, None, None, None
-        axes, shape = ctx.axes, ctx.affine_shape
-        dtype = x.dtype
-        if x._data.dtype in _HALF:
-            x, grad = x.float(), grad.float()
-        if GradMode.enabled:  # create_graph: statistics as functions of x, for double backward
-            mean = x.mean(axes, keepdim=True)
-            invstd = ((x - mean).square().mean(axes, keepdim=True) + ctx.eps).rsqrt()
-        xhat = (x - mean) * invstd
-        g_w = g_b = g_x = None
-        if e_w:
-            g_w = _param_grad(grad * xhat, ctx)
-        if e_b:
-            g_b = _param_grad(grad, ctx)
-        if e_x:
-            g = grad if weight is None else grad * weight.reshape(shape).to(grad.dtype)
-            g_x = ((g - g.mean(axes, keepdim=True) - xhat * (g * xhat).mean(axes, keepdim=True))
-                   * invstd).to(dtype)
-        return g_x, g_w, g_b, None, None, None
+            return (None,) * 6
+        x, weight, mean, invstd = ctx.saved_tensors
+        if GradMode.enabled:
+            grads = _backward_in_ops(ctx, grad, x, weight)
+        else:
+            grads = _backward_arrays(ctx, grad._data, x._data,
+                                     None if weight is None else weight._data, mean._data,
+                                     invstd._data)
+            grads = tuple(None if g is None else _new_tensor(g) for g in grads)
+        return grads + (None,) * 3
+
+
+def _backward_arrays(ctx, grad, x, weight, mean, invstd):
+    """The gradients of (x, weight, bias) on arrays, mostly in place:
+    ``g_x = invstd * (g - mean(g) - xhat * mean(g * xhat))`` with ``g = grad * weight`` and the
+    means over the normalized axes. When the parameters are constant over those axes (batch
+    norm), the parameter gradients' sums give the two means."""
+    xp = ctx.xp
+    e_x, e_w, e_b = ctx._edges[:3]
+    axes, shape = ctx.axes, ctx.affine_shape
+    dtype = x.dtype
+    if dtype in _HALF:
+        x, grad = x.astype(_F32), grad.astype(_F32)
+    p_axes = _param_axes(x.shape, shape)
+    per_group = p_axes == tuple(axes)
+    xhat = x - mean
+    xhat *= invstd
+    s_gx = _dot(xp, grad, xhat, p_axes) if e_w or (e_x and per_group) else None
+    s_g = grad.sum(axis=p_axes, keepdims=True) if e_b or (e_x and per_group) else None
+    g_w = None if not e_w else _to_param(s_gx, ctx)
+    g_b = None if not e_b else _to_param(s_g, ctx)
+    g_x = None
+    if e_x:
+        count = x.size // max(mean.size, 1)
+        w = None if weight is None else weight.reshape(shape).astype(grad.dtype, copy=False)
+        if per_group:
+            g_x = grad - s_g / count
+            scale = invstd if w is None else invstd * w
+        else:
+            g_x = grad if w is None else grad * w
+            s_gx = _dot(xp, g_x, xhat, axes)
+            g_x = g_x - g_x.sum(axis=axes, keepdims=True) / count
+            scale = invstd
+        xhat *= s_gx / count
+        g_x -= xhat
+        g_x *= scale
+        g_x = g_x.astype(dtype, copy=False)
+    return g_x, g_w, g_b
+
+
+def _to_param(g, ctx):
+    return g.reshape(ctx.param_shape).astype(ctx.param_dtype, copy=False)
+
+
+def _backward_in_ops(ctx, grad, x, weight):
+    """The same gradients in Tensor ops, differentiable in grad, x and weight (double
+    backward); the statistics are recomputed from x."""
+    e_x, e_w, e_b = ctx._edges[:3]
+    axes, shape = ctx.axes, ctx.affine_shape
+    dtype = x.dtype
+    if x._data.dtype in _HALF:
+        x, grad = x.float(), grad.float()
+    mean = x.mean(axes, keepdim=True)
+    invstd = ((x - mean).square().mean(axes, keepdim=True) + ctx.eps).rsqrt()
+    xhat = (x - mean) * invstd
+    g_w = _param_grad(grad * xhat, ctx) if e_w else None
+    g_b = _param_grad(grad, ctx) if e_b else None
+    g_x = None
+    if e_x:
+        g = grad if weight is None else grad * weight.reshape(shape).to(grad.dtype)
+        g_x = ((g - g.mean(axes, keepdim=True) - xhat * (g * xhat).mean(axes, keepdim=True))
+               * invstd).to(dtype)
+    return g_x, g_w, g_b
 
 
 def _param_grad(g, ctx):
