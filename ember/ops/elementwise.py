@@ -679,11 +679,19 @@ def _sigmoid_array(xp, x):
     return xp.reciprocal(e, out=e)
 
 
+def _tanh_vjp(xp, grad, y):
+    """grad * (1 - y²) as grad - grad·y·y: array-only ufuncs (NumPy's Python-scalar operands
+    cost more than the arithmetic on small arrays), one temporary reused in place."""
+    t = y * y
+    t *= grad
+    return xp.subtract(grad, t, out=t)
+
+
 class Tanh(Pointwise):
     op_name = "tanh"
     saves_output = True
     compute = staticmethod(lambda xp, x: xp.tanh(x))
-    vjp = staticmethod(lambda xp, grad, y: grad * (1 - y * y))
+    vjp = staticmethod(lambda xp, grad, y: _tanh_vjp(xp, grad, y))
     vjp_grad = staticmethod(lambda ggg, y: ggg * (-2 * y))
 
     @staticmethod
