@@ -1,9 +1,10 @@
 """Scaled dot-product attention as one Function: ``softmax(q k^T * scale + mask) v`` with two
 batched matrix products and an in-place, max-shifted softmax on the score array.
 
-The backward is written in Tensor ops (four batched products and the softmax backward), so
-gradients of gradients work; under ``create_graph`` the attention weights are recomputed with
-Tensor ops, so their dependence on q, k and the mask is part of the differentiated graph.
+The backward is four batched products and the softmax backward, on arrays in the common case;
+when a graph of the gradient is being built (``create_graph``) it is written in Tensor ops,
+with the attention weights recomputed from q, k and the mask, so that gradients of gradients
+are exact.
 
 A row whose every position is masked out attends to nothing: its output and its gradients are
 zero (as PyTorch's CPU kernels give), not NaN."""
@@ -13,7 +14,7 @@ from .. import _dtype
 from .._tensor import _new_tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import GradMode
-from ._broadcast import sum_to
+from ._broadcast import _reduced_axes, sum_to
 
 _HALF = frozenset(d._np for d in (_dtype.float16, _dtype.bfloat16) if d._np is not None)
 _F32 = np.dtype(np.float32)
@@ -78,33 +79,78 @@ class ScaledDotProductAttention(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from .activation import SoftmaxBackward
         q, k, v, mask, keep, p = ctx.saved_tensors
-        e_q, e_k, e_v, e_mask = ctx._edges[:4]
-        dtype = grad.dtype
-        if grad._data.dtype in _HALF:
-            q, k, v, grad = q.float(), k.float(), v.float(), grad.float()
-            if mask is not None and mask.dtype is not _dtype.bool:
-                mask = mask.float()
-        scale = ctx.scale
-        if GradMode.enabled:  # create_graph: the weights as a function of q, k and the mask
-            p = _weights_in_ops(q, k, mask, scale, ctx.causal, p)
+        if GradMode.enabled:  # create_graph: differentiable, in Tensor ops
+            grads = _grads_in_ops(ctx, grad, q, k, v, mask, keep, p)
+        else:
+            arrays = [None if t is None else t._data for t in (grad, q, k, v, mask, keep, p)]
+            grads = tuple(None if g is None else _new_tensor(g)
+                          for g in _grads_arrays(ctx, *arrays))
+        return grads + (None, None, None)
+
+
+def _grads_arrays(ctx, grad, q, k, v, mask, keep, p):
+    """The gradients of (q, k, v, mask) on arrays: four batched products and the softmax
+    backward ``p * (dp - rowsum(dp * p))`` in place."""
+    xp = ctx.xp
+    e_q, e_k, e_v, e_mask = ctx._edges[:4]
+    dtype = q.dtype
+    if dtype in _HALF:
+        grad, q, k, v = (a.astype(_F32) for a in (grad, q, k, v))
+    g_q = g_k = g_v = g_mask = None
+    if e_v:
         dropped = p if keep is None else p * keep
-        g_v = sum_to(dropped.mT.matmul(grad), v.shape) if e_v else None
-        g_q = g_k = g_mask = None
-        if e_q or e_k or e_mask:
-            dp = grad.matmul(v.mT)
-            if keep is not None:
-                dp = dp * keep
-            ds = SoftmaxBackward.apply(dp, p, -1)
-            if e_mask:
-                g_mask = sum_to(ds, mask.shape)
-            ds = ds * scale
-            g_q = sum_to(ds.matmul(k), q.shape) if e_q else None
-            g_k = sum_to(ds.mT.matmul(q), k.shape) if e_k else None
-        grads = (g_q, g_k, g_v, g_mask)
-        return tuple(g if g is None or g.dtype == dtype else g.to(dtype)
-                     for g in grads) + (None, None, None)
+        g_v = _sum_to(xp.matmul(xp.swapaxes(dropped, -1, -2), grad), v.shape)
+    if e_q or e_k or e_mask:
+        ds = xp.matmul(grad, xp.swapaxes(v, -1, -2))
+        if keep is not None:
+            ds *= keep
+        ds -= xp.einsum("...ij,...ij->...i", ds, p)[..., None]
+        ds *= p
+        if e_mask:
+            g_mask = _sum_to(ds, mask.shape).astype(mask.dtype, copy=False)
+        ds *= ctx.scale
+        if e_q:
+            g_q = _sum_to(xp.matmul(ds, k), q.shape)
+        if e_k:
+            g_k = _sum_to(xp.matmul(xp.swapaxes(ds, -1, -2), q), k.shape)
+    return tuple(g if g is None else g.astype(dtype, copy=False)
+                 for g in (g_q, g_k, g_v)) + (g_mask,)
+
+
+def _sum_to(a, shape):
+    """Array ``a`` summed over the dims broadcasting added or stretched to reach ``shape``."""
+    axes = _reduced_axes(a.shape, tuple(shape))
+    return a.sum(axis=axes).reshape(shape) if axes else a
+
+
+def _grads_in_ops(ctx, grad, q, k, v, mask, keep, p):
+    """The same gradients in Tensor ops, with the weights recomputed from q, k and the mask,
+    so that gradients of gradients are exact."""
+    from .activation import SoftmaxBackward
+    e_q, e_k, e_v, e_mask = ctx._edges[:4]
+    dtype = grad.dtype
+    if grad._data.dtype in _HALF:
+        q, k, v, grad = q.float(), k.float(), v.float(), grad.float()
+        if mask is not None and mask.dtype is not _dtype.bool:
+            mask = mask.float()
+    scale = ctx.scale
+    p = _weights_in_ops(q, k, mask, scale, ctx.causal, p)
+    dropped = p if keep is None else p * keep
+    g_v = sum_to(dropped.mT.matmul(grad), v.shape) if e_v else None
+    g_q = g_k = g_mask = None
+    if e_q or e_k or e_mask:
+        dp = grad.matmul(v.mT)
+        if keep is not None:
+            dp = dp * keep
+        ds = SoftmaxBackward.apply(dp, p, -1)
+        if e_mask:
+            g_mask = sum_to(ds, mask.shape)
+        ds = ds * scale
+        g_q = sum_to(ds.matmul(k), q.shape) if e_q else None
+        g_k = sum_to(ds.mT.matmul(q), k.shape) if e_k else None
+    return tuple(g if g is None or g.dtype == dtype else g.to(dtype)
+                 for g in (g_q, g_k, g_v, g_mask))
 
 
 def _weights_in_ops(q, k, mask, scale, causal, p_forward):
