@@ -97,12 +97,16 @@ def test_dropout_between_layers():
     assert not np.allclose(a.detach().numpy(), e(x)[0].detach().numpy())
 
 
-def test_float64_and_conversions():
+def test_float64_float16_and_conversions():
     e, t = module_pair("LSTM", 3, 4, num_layers=2)
     e.double()
     t.double()
     assert all(w.dtype == ember.float64 for w in e._flat_weights)
     compare(e, t, randn(4, 2, 3).astype(np.float64))
+    e, t = module_pair("GRU", 3, 4, num_layers=2)
+    e.half()
+    t.half()
+    compare(e, t, randn(5, 2, 3).astype(np.float16), atol=5e-3, rtol=5e-3)
 
 
 # ---- packed sequences ---------------------------------------------------------------------------
