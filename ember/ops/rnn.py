@@ -279,7 +279,9 @@ def _gather(xp, states, initial, ranges):
     """The rows ``ranges`` (see ``_layout``) of ``concatenate([states, initial])``."""
     n = states.shape[0]
     parts = [states[a:b] if a < n else initial[a - n:b - n] for a, b in ranges]
-    return parts[0].copy() if len(parts) == 1 else xp.concatenate(parts)
+    if len(parts) <= 1:
+        return (parts[0] if parts else initial[:0]).copy()
+    return xp.concatenate(parts)
 
 
 def _forward(xp, cell, xproj, h0, c0, w_hh, b_hh, w_hr, steps, last):

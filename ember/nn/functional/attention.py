@@ -23,7 +23,10 @@ from ...random import _source, _unit_uniform
 from .dropout import dropout
 from .linear import linear
 
-__all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
+# The private helpers are exported too: code copied from PyTorch's transformer layers calls
+# F._canonical_mask and F._none_or_dtype.
+__all__ = ["scaled_dot_product_attention", "multi_head_attention_forward", "_canonical_mask",
+           "_none_or_dtype"]
 
 
 # ---- scaled dot-product attention ---------------------------------------------------------------
