@@ -81,7 +81,7 @@ def test_sdpa_dtypes_and_empty():
     q, k, v = randn(2, 4, 5), randn(2, 6, 5), randn(2, 6, 3)
     check(sdpa(), q.astype(np.float64), k.astype(np.float64), v.astype(np.float64))
     check(sdpa(), q.astype(np.float16), k.astype(np.float16), v.astype(np.float16),
-          atol=3e-3, rtol=3e-3)
+          atol=3e-3, rtol=3e-3, grad_atol=1e-2)
     check(sdpa(), randn(2, 0, 5), k, v)
     check(sdpa(), q, randn(2, 0, 5), randn(2, 0, 3))
 
