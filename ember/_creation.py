@@ -657,9 +657,9 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     if d is _dtype.int64:
         # PyTorch computes int64 ranges in integer arithmetic on the truncated endpoints.
         start, end, step = builtins.int(start), builtins.int(end), builtins.int(step)
-        if step == 0:
-            raise mark(RuntimeError("arange: step must be nonzero (it is 0 once truncated to "
-                                    "an integer for an int64 range)"))
+        if step == 0:  # a ValueError here, as in PyTorch
+            raise mark(ValueError("arange: step must be nonzero (it is 0 once truncated to "
+                                  "an integer for an int64 range)"))
         arr = np.arange(start, end, step, dtype=np.int64)
     else:
         n = math.ceil((end - start) / step)
@@ -736,12 +736,21 @@ def _compute_type(d):
     return np.dtype(np.float64)
 
 
+def _range_ends(op, start, end, dtype, out):
+    """The endpoints as numbers, and the result dtype. For an integer dtype PyTorch first
+    converts the endpoints to it (truncating), then spaces the values in float64."""
+    start, end = _number(start, op, "start"), _number(end, op, "end")
+    d = _linspace_dtype(start, end, dtype, out)
+    if not (d.is_floating_point or d.is_complex):
+        start, end = (np.array(builtins.int(v)).astype(d.np).item() for v in (start, end))
+    return start, end, d
+
+
 @public(method=False)
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False):
-    start, end = _number(start, "linspace", "start"), _number(end, "linspace", "end")
+    start, end, d = _range_ends("linspace", start, end, dtype, out)
     steps = _check_steps("linspace", steps)
-    d = _linspace_dtype(start, end, dtype, out)
     arr = _linear_steps(start, end, steps, _compute_type(d)).astype(d.np)
     return _range_result("linspace", arr, device, requires_grad, out)
 
@@ -749,9 +758,8 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
 @public(method=False)
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False):
-    start, end = _number(start, "logspace", "start"), _number(end, "logspace", "end")
+    start, end, d = _range_ends("logspace", start, end, dtype, out)
     steps = _check_steps("logspace", steps)
-    d = _linspace_dtype(start, end, dtype, out)
     compute = np.dtype(np.complex128) if d.is_complex else np.dtype(np.float64)
     exps = _linear_steps(start, end, steps, compute)
     arr = np.power(np.array(_number(base, "logspace", "base"), compute), exps).astype(d.np)
@@ -813,6 +821,9 @@ def _check_complex_parts(op, a, b):
 def complex_(real, imag, *, out=None):
     _check_complex_parts("complex", real, imag)
     t = Complex.apply(real, imag)
+    if out is not None and out.dtype is not t.dtype:
+        raise mark(RuntimeError(f"complex: Expected object of scalar type {t.dtype.name} but "
+                                f"got scalar type {out.dtype.name} for argument 'out'"))
     return t if out is None else _write_out(out, t)
 
 

@@ -617,6 +617,8 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     ``input`` (1-D, or 2-D for a batch of distributions)."""
     _tensor_arg("multinomial", input)
     _check_multinomial(input, num_samples, replacement)
+    if out is not None and out.dtype is not _dtype.int64:
+        raise mark(RuntimeError(f"multinomial expects Long tensor out, got: {out.dtype.name}"))
     src = _source(generator, input.device, "multinomial")
     xp = input._xp()
     p = input._data.astype(np.float64).reshape(-1, input._data.shape[-1])

@@ -511,3 +511,25 @@ def test_inplace_bumps_version():
     x.zero_()
     x.copy_(ember.ones(3))
     assert x._version == v + 3
+
+
+def test_op_db_regressions():
+    """Cases PyTorch's OpInfo samples (tests/ops/test_op_db.py) found."""
+    # integer linspace/logspace convert the endpoints to the dtype first (truncating)
+    for dtype in ("int64", "int32", "int8", "uint8"):
+        for args in ((4.3, -3, 50), (-7.9, 8.7, 13), (2.5, 2.7, 4)):
+            if dtype == "uint8" and min(args[:2]) < 0:
+                continue
+            assert_same(ember.linspace(*args, dtype=getattr(ember, dtype)),
+                        torch.linspace(*args, dtype=getattr(torch, dtype)))
+        assert_same(ember.logspace(0, 1.2, 2, 5.0, dtype=getattr(ember, dtype)),
+                    torch.logspace(0, 1.2, 2, 5.0, dtype=getattr(torch, dtype)))
+    # a step that truncates to 0 for an int64 range is a ValueError, as in PyTorch
+    with pytest.raises(ValueError):
+        torch.arange(0, 1, 0.5, dtype=torch.int64)
+    raises(ValueError, "arange: step must be nonzero", ember.arange, 0, 1, 0.5,
+           dtype=ember.int64)
+    # complex(out=) needs the exact complex dtype
+    re = ember.tensor(randn(3).astype(np.float64))
+    raises(RuntimeError, "complex: Expected object of scalar type complex128", ember.complex,
+           re, re, out=ember.empty(3, dtype=ember.complex64))

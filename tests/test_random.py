@@ -427,3 +427,11 @@ def test_cuda_seeding():
         ember.rand(10, device="cuda")
     assert ember.cuda.get_rng_state().tolist() == before.tolist()
     assert len(ember.cuda.default_generators) == ember.cuda.device_count()
+
+
+def test_op_db_regressions():
+    """Cases PyTorch's OpInfo samples (tests/ops/test_op_db.py) found: multinomial writes only
+    into an int64 out=."""
+    probs = ember.tensor([[0.3, 0.7]], dtype=ember.float64)
+    raises(RuntimeError, "multinomial expects Long tensor out, got: float64", ember.multinomial,
+           probs, 2, out=ember.empty(1, 2, dtype=ember.float64))

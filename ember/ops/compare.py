@@ -127,7 +127,7 @@ def _operator(fn, reflected=False):
     nor numbers, so that Python falls back (``x == None`` is False, as in PyTorch)."""
     if reflected:
         def method(self, other):
-            if isinstance(other, _Number):
+            if isinstance(other, (Tensor, _Number)):
                 return fn(other, self)
             return NotImplemented
     else:

@@ -879,7 +879,7 @@ def conj(input):
     return Conj.apply(input)
 
 
-@public
+@public(inplace=True)
 def conj_physical(input, *, out=None):
     if input._data.dtype not in COMPLEX_NP:
         return _out(input.clone(), out)
@@ -1067,16 +1067,35 @@ def _pow_inplace(self, exponent):
                           "pow_")
 
 
-@public(inplace=True)
-def float_power(input, exponent, *, out=None):
-    _check_binary_args("float_power", input, exponent)
+def _float_power_dtype(input, exponent):
+    """float64, or complex128 when either operand is complex."""
+    from .._dtype import complex128, float64
     is_complex = any(isinstance(v, complex) or (isinstance(v, Tensor) and
                                                 v._data.dtype in COMPLEX_NP)
                      for v in (input, exponent))
-    from .._dtype import complex128, float64
-    target = complex128 if is_complex else float64
+    return complex128 if is_complex else float64
+
+
+@public
+def float_power(input, exponent, *, out=None):
+    _check_binary_args("float_power", input, exponent)
+    target = _float_power_dtype(input, exponent)
     a, b = (v.to(target) if isinstance(v, Tensor) else v for v in (input, exponent))
     return _out(Pow.apply(a, b), out)
+
+
+@public_method("float_power_")
+def _float_power_inplace(self, exponent):
+    """The result is float64 (complex128), so only such a base can hold it (as in PyTorch)."""
+    from ..autograd.inplace import commit_inplace, inplace_source
+    target = _float_power_dtype(self, exponent)
+    if self.dtype != target:
+        raise mark(RuntimeError(
+            f"float_power_: the base given to float_power_ has dtype {self.dtype.name} but the "
+            f"operation's result requires dtype {target.name}; use float_power() (out of "
+            f"place) or convert the base with .to({target.name}) first"))
+    source = inplace_source(self, (exponent,), {}, "float_power_")
+    return commit_inplace(self, float_power(source, exponent), "float_power_")
 
 
 # ---- binary math --------------------------------------------------------------------------------
@@ -1227,7 +1246,7 @@ class Heaviside(Function):
 
 @public(inplace=True)
 def heaviside(input, values, *, out=None):
-    _check_binary_args("heaviside", input, values, number_other=False)
+    _check_binary_args("heaviside", input, values, number_first=False, number_other=False)
     if input._data.dtype != values._data.dtype:
         raise mark(RuntimeError(f"heaviside: heaviside is not yet implemented for tensors with "
                                 f"different dtypes ({describe(input)}, {describe(values)}); "
@@ -1565,7 +1584,7 @@ def _rsub(self, other):
 
 def _reflected(fn):
     def method(self, other):
-        if isinstance(other, _Number):
+        if isinstance(other, (Tensor, _Number)):
             return fn(other, self)
         return NotImplemented
     return method

@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from .. import _dtype
-from .._errors import mark
+from .._errors import describe, mark
 from .._tensor import Tensor, _new_tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import GradMode
@@ -614,6 +614,9 @@ def _fill_value(op, input, value):
     if isinstance(value, Tensor) and value._data.ndim:
         raise mark(RuntimeError(f"{op} only supports a 0-dimensional value tensor, but got "
                                 f"tensor with {value._data.ndim} dimension(s)."))
+    if isinstance(value, Tensor) and value.dtype.is_complex and not input.dtype.is_complex:
+        raise mark(RuntimeError(f"{op}: value {describe(value)} cannot be converted to type "
+                                f"{input.dtype.name} without overflow; take its .real first"))
     return as_value(input, value, op)
 
 
@@ -742,6 +745,9 @@ def _flat0(input, idx):
 @public
 def gather(input, dim, index, *, sparse_grad=False, out=None):
     d = normalize_dim("gather", dim, input._data.ndim)
+    if out is not None and out.dtype is not input.dtype:
+        raise mark(RuntimeError(f"gather(): Expected out tensor to have dtype "
+                                f"{input.dtype.name}, but got {out.dtype.name} instead"))
     idx = _scatter_index("gather", input, d, index)
     x = input
     if input._data.ndim == 0 or idx.ndim == 0:
@@ -1099,8 +1105,8 @@ def _flat_region(op, input, index):
 
 
 @public
-def take(input, index):
-    return take_region(input, _flat_region("take", input, index))
+def take(input, index, *, out=None):
+    return _out(take_region(input, _flat_region("take", input, index)), out)
 
 
 def _put(input, index, source, accumulate, inplace):

@@ -514,6 +514,9 @@ def _check_nonempty(op, input, axes, full, exc=IndexError):
 
 
 def _extreme(op, full_cls, dim_cls, kind, binary, input, dim, keepdim, other, out):
+    if not isinstance(input, Tensor):
+        raise mark(TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not "
+                             f"{type(input).__name__}"))
     reject_complex(op, input)
     if other is not None or isinstance(dim, Tensor):
         other = dim if other is None else other
@@ -568,6 +571,10 @@ def amin(input, dim=(), keepdim=False, *, out=None):
 @public
 def aminmax(input, *, dim=None, keepdim=False, out=None):
     reject_complex("aminmax", input)
+    for o in out or ():
+        if o.dtype is not input.dtype:
+            raise mark(RuntimeError(f"aminmax: Expected out tensor to have dtype "
+                                    f"{input.dtype.name}, but got {o.dtype.name} instead"))
     if dim is None:
         if input._data.size == 0:
             raise mark(RuntimeError(f"aminmax(): cannot compute aminmax over an empty dimension "
@@ -1118,6 +1125,8 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
             raise mark(RuntimeError(f"diff expects prepend or append to be the same dimension "
                                     f"as input ({describe(extra)} vs input "
                                     f"{describe(input)})"))
+    if n == 0:  # PyTorch returns a copy of the input, without prepend/append
+        return input.clone()
     if prepend is not None or append is not None:
         parts = [t for t in (prepend, input, append) if t is not None]
         input = _op("cat")(parts, axis)

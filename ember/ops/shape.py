@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import _dtype
 from .._device import as_device
-from .._errors import mark
+from .._errors import describe, mark
 from .._size import Size
 from .._tensor import Tensor, _new_tensor
 from ..autograd.function import Function, _share_view
@@ -525,6 +525,9 @@ def _narrow_region(op, input, dim, start, length):
     if ndim == 0:
         raise mark(RuntimeError(f"{op}() cannot be applied to a 0-dim tensor."))
     d = normalize_dim(op, dim, ndim)
+    if isinstance(start, Tensor) and (start._data.ndim or start._data.dtype.kind not in "iu"):
+        raise mark(RuntimeError(f"{op}(): start must be an 0-dim integral Tensor, got "
+                                f"{describe(start)}"))
     start, length = operator.index(start), operator.index(length)
     size = input._data.shape[d]
     if length < 0:
@@ -841,25 +844,34 @@ def stack(tensors, dim=0, *, out=None):
     return _out(Stack.apply(*tensors, dim=d, np_dtype=dtype.np), out)
 
 
+def _stack_list(op, tensors):
+    """The tensors of an hstack-like op, which (unlike cat) refuse an empty list with a
+    RuntimeError, as in PyTorch."""
+    tensors = _tensor_list(op, tensors)
+    if not tensors:
+        raise mark(RuntimeError(f"{op}(): expects a non-empty TensorList"))
+    return tensors
+
+
 @public(method=False)
 def hstack(tensors, *, out=None):
-    tensors = atleast_1d(_tensor_list("hstack", tensors))
-    return cat(tensors, 0 if tensors and tensors[0]._data.ndim == 1 else 1, out=out)
+    tensors = atleast_1d(_stack_list("hstack", tensors))
+    return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1, out=out)
 
 
 @public(method=False, aliases=("row_stack",))
 def vstack(tensors, *, out=None):
-    return cat(atleast_2d(_tensor_list("vstack", tensors)), 0, out=out)
+    return cat(atleast_2d(_stack_list("vstack", tensors)), 0, out=out)
 
 
 @public(method=False)
 def dstack(tensors, *, out=None):
-    return cat(atleast_3d(_tensor_list("dstack", tensors)), 2, out=out)
+    return cat(atleast_3d(_stack_list("dstack", tensors)), 2, out=out)
 
 
 @public(method=False)
 def column_stack(tensors, *, out=None):
-    tensors = _tensor_list("column_stack", tensors)
+    tensors = _stack_list("column_stack", tensors)
     cols = tuple(reshape(t, (t._data.size, 1)) if t._data.ndim <= 1 else t for t in tensors)
     return hstack(cols, out=out)
 
@@ -1109,9 +1121,10 @@ def roll(input, shifts, dims=None):
     if len(dims) != len(shifts):
         raise mark(RuntimeError(f"roll: shifts and dimensions must align. shifts: "
                                 f"{len(shifts)}, dims:{len(dims)}"))
-    axes = tuple(normalize_dim("roll", d, input._data.ndim) for d in dims)
     if input._data.ndim == 0:
-        return clone(input)
+        raise mark(IndexError(f"roll: Dimension specified as {dims[0]} but tensor has no "
+                              f"dimensions; roll a 0-d tensor without dims"))
+    axes = tuple(normalize_dim("roll", d, input._data.ndim) for d in dims)
     return Roll.apply(input, shifts, axes)
 
 

@@ -415,12 +415,15 @@ def _quantile(op, input, q, dim, keepdim, interpolation, out, ignore_nan):
     q_row = q_arr.reshape(-1)
     nans = xp.isnan(values._data)
     if ignore_nan:
-        count = n - nans.sum(axis=-1, keepdims=True)
-        ranks = q_row * (count - 1).astype(q_row.dtype)
-        ranks = xp.where(ranks < 0, 0, ranks).astype(q_row.dtype)
+        gaps = (n - nans.sum(axis=-1, keepdims=True) - 1).astype(q_row.dtype)
+        ranks = q_row * gaps
+        pinned = ranks < 0
+        ranks = xp.where(pinned, 0, ranks).astype(q_row.dtype)
     else:
-        ranks = xp.broadcast_to(q_row * (n - 1), values.shape[:-1] + (q_row.size,))
-        ranks = xp.where(nans.any(axis=-1, keepdims=True), n - 1, ranks).astype(q_row.dtype)
+        gaps = xp.asarray(n - 1, dtype=q_row.dtype)
+        ranks = xp.broadcast_to(q_row * gaps, values.shape[:-1] + (q_row.size,))
+        pinned = nans.any(axis=-1, keepdims=True)
+        ranks = xp.where(pinned, n - 1, ranks).astype(q_row.dtype)
     if interpolation == "lower":
         ranks = xp.floor(ranks)
     elif interpolation == "higher":
@@ -432,8 +435,17 @@ def _quantile(op, input, q, dim, keepdim, interpolation, out, ignore_nan):
     if interpolation in ("linear", "midpoint"):
         above = xp.ceil(ranks).astype(_I64)
         weights = ranks - below if interpolation == "linear" else xp.full_like(ranks, 0.5)
+        weights = _new_tensor(weights.astype(ranks.dtype))
+        if interpolation == "linear" and isinstance(q, Tensor) and q.requires_grad:
+            # The weights are rank - floor(rank) with rank = q * gaps, except where the rank is
+            # pinned (NaN slices; all-NaN slices of nanquantile), which get no gradient (as in
+            # PyTorch, even where the slice's values are NaN). Adding rank - rank.detach()
+            # (exactly zero) carries that gradient.
+            rank = q.reshape(-1) * _new_tensor(xp.broadcast_to(gaps, ranks.shape).copy())
+            rank = rank.masked_fill(_new_tensor(xp.broadcast_to(pinned, ranks.shape).copy()), 0)
+            weights = weights + (rank - rank.detach())
         upper = TakeAlong.apply(values, above, values.ndim - 1, False)
-        result = result + (upper - result) * _new_tensor(weights.astype(ranks.dtype))
+        result = result + (upper - result) * weights
     # (..., nq) -> (nq, ...) -> (nq,) + out_shape
     if scalar_q:
         result = result.reshape(out_shape)
@@ -500,7 +512,7 @@ def _unique_items(xp, x, dim, sort_first):
         return values, inverse.reshape(x.shape), counts
     rows = xp.moveaxis(x, dim, 0)
     n = rows.shape[0]
-    table = rows.reshape(n, -1)
+    table = rows.reshape(n, int(np.prod(rows.shape[1:])))
     if sort_first and table.shape[1]:
         order = xp.lexsort(table.T[::-1])  # lexicographic, first column most significant
     else:
@@ -528,6 +540,10 @@ def _unique(op, input, sort_first, return_inverse, return_counts, dim):
         if input._data.ndim == 0:
             raise mark(IndexError(f"{op}: dim={dim} is not valid for a 0-d tensor; pass "
                                   f"dim=None"))
+        if input._data.size == 0 and input._data.shape[dim] != 0:
+            raise mark(RuntimeError(f"{op}: There are 0 sized dimensions, and they aren't "
+                                    f"selected, so unique cannot be applied (input "
+                                    f"{describe(input)}, dim={dim})"))
     values, inverse, counts = Unique.apply(input, dim, sort_first)
     if not (return_inverse or return_counts):
         return values
@@ -559,8 +575,8 @@ def _search_rows(xp, boundaries, values, side):
     elements, and rank + row * (number of ranks) keeps each row's block of the flattened
     boundaries sorted and apart from the other rows'."""
     rows = int(np.prod(boundaries.shape[:-1]))
-    b = boundaries.reshape(rows, -1)
-    v = values.reshape(rows, -1)
+    b = boundaries.reshape(rows, boundaries.shape[-1])
+    v = values.reshape(rows, values.shape[-1])
     both = xp.concatenate([b.reshape(-1), v.reshape(-1)])
     _, rank = xp.unique(both, return_inverse=True)
     rank = rank.reshape(-1)

@@ -328,3 +328,11 @@ def test_where_with_zero_on_large_arrays():
                lambda lib, m, a: lib.where(m, a, 0).sum()):
         check(fn, c, x, grad=False)
         check(fn, c[1:, 4:].copy(), x[1:, 4:].copy())  # finite: with gradients
+
+
+def test_op_db_regressions():
+    """Cases PyTorch's OpInfo samples (tests/ops/test_op_db.py) found: reflected bitwise
+    operators called directly with a tensor compute other <op> self."""
+    a, b = randint(0, 8, (4,)), randint(1, 4, (4,))
+    for name in ("__rand__", "__ror__", "__rxor__", "__rlshift__", "__rrshift__"):
+        check(lambda lib, a, b: getattr(a, name)(b), a, b)

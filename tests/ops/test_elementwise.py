@@ -709,3 +709,24 @@ def test_misc_cuda():
                 exec(expr, scope)
             return a
         check(fn, randn(3, 4), randn(4), device="cuda", grad=False)
+
+
+def test_op_db_regressions():
+    """Cases PyTorch's OpInfo samples (tests/ops/test_op_db.py) found."""
+    a, b = randn(3), randn(3) + 3
+    # reflected operators called directly with a tensor: other <op> self
+    for name in ("__rtruediv__", "__rpow__", "__rmod__", "__rfloordiv__", "__rsub__"):
+        check(lambda lib, a, b: getattr(a, name)(b), a, b, grad=name != "__rfloordiv__")
+    # float_power_ computes in float64 / complex128, so only such a base can hold the result
+    for base, exp in ((randn(3), 2), (randn(3).astype(np.float64), 1j)):
+        with pytest.raises(RuntimeError):
+            torch.from_numpy(base.copy()).float_power_(exp)
+        x = ember.tensor(base)
+        raises(RuntimeError, "float_power_: .* requires dtype", x.float_power_, exp)
+        np.testing.assert_array_equal(x.numpy(), base)
+    check(lambda lib, x: x.clone().float_power_(2.5), np.abs(randn(3)).astype(np.float64))
+    # conj_physical_ exists (and conjugates in place)
+    z = (randn(3) + 1j * randn(3)).astype(np.complex64)
+    check(lambda lib, z: z.clone().conj_physical_(), z, grad=False)
+    # heaviside wants a tensor input
+    raises(TypeError, "heaviside", ember.heaviside, 2, ember.tensor([1, 2]))

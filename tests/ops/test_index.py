@@ -533,3 +533,17 @@ def test_indexing_on_cuda_matches_cpu():
     check(lambda lib, x: lib.nonzero(x > 0), x, device="cuda")
     cpu_index = ember.tensor([0, 2])
     assert ember.tensor(x).cuda()[cpu_index].device.type == "cuda"
+
+
+def test_op_db_regressions():
+    """Cases PyTorch's OpInfo samples (tests/ops/test_op_db.py) found."""
+    x = ember.tensor([1, 2])
+    for fn in (lambda: x.masked_fill(ember.tensor(True), ember.tensor(1 + 1j)),
+               lambda: x.index_fill(0, ember.tensor([0]), ember.tensor(1 + 1j))):
+        raises(RuntimeError, "cannot be converted to type int64", fn)
+    # take has out=; gather's out= must have the input's dtype
+    check(lambda lib, x, i: lib.take(x, i, out=lib.empty(2)), randn(2, 3), np.array([0, 5]),
+          grad=False)
+    raises(RuntimeError, "gather\\(\\): Expected out tensor to have dtype float32", ember.gather,
+           ember.tensor(randn(2, 2)), 1, ember.tensor([[0, 1], [1, 0]]),
+           out=ember.empty(2, 2, dtype=ember.float64))

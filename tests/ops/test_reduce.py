@@ -552,3 +552,19 @@ def test_gpu_matches_cpu():
         ref = ember.tensor(t.detach().cpu().numpy(), requires_grad=True)
         fn(ref).sum().backward()
         np.testing.assert_allclose(t.grad.cpu().numpy(), ref.grad.numpy(), rtol=1e-5)
+
+
+def test_op_db_regressions():
+    """Cases PyTorch's OpInfo samples (tests/ops/test_op_db.py) found."""
+    # diff with n=0 returns a copy of the input, without prepend/append
+    x, pre, app = randn(5, 5), randn(1, 5), randn(2, 5)
+    check(lambda lib, x, p, a: lib.diff(x, 0, 0, p, a), x, pre, app)
+    e = ember.tensor(x)
+    assert ember.diff(e, 0) is not e
+    # aminmax writes only into out= tensors of the input's dtype
+    x = ember.tensor(randn(4, 4))
+    raises(RuntimeError, "aminmax: Expected out tensor to have dtype float32, but got float64",
+           ember.aminmax, x, dim=0, out=(ember.empty(4), ember.empty(4, dtype=ember.float64)))
+    # max/min want a tensor input
+    for fn in (ember.max, ember.min):
+        raises(TypeError, "must be Tensor, not int", fn, 2, ember.tensor([1, 2]))

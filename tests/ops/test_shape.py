@@ -454,3 +454,19 @@ def test_errors_match_torch_exception_types():
                     (lambda: torch.ones(()).unbind(), IndexError)]:
         with pytest.raises(exc):
             fn()
+
+
+def test_op_db_regressions():
+    """Cases PyTorch's OpInfo samples (tests/ops/test_op_db.py) found."""
+    for name in ("hstack", "vstack", "dstack", "column_stack"):
+        with pytest.raises(RuntimeError):
+            getattr(torch, name)([])
+        raises(RuntimeError, f"{name}\\(\\): expects a non-empty TensorList",
+               getattr(ember, name), [])
+    x = ember.tensor(randn(20, 10, 5))
+    raises(RuntimeError, "start must be an 0-dim integral Tensor", ember.narrow, x, 1,
+           ember.tensor([1, 2]), 2)
+    check(lambda lib, x: lib.narrow(x, 1, lib.tensor(1), 2), randn(20, 10, 5))
+    # a 0-d tensor has no dim to roll along
+    raises(IndexError, "roll: Dimension specified as 0", ember.roll, ember.tensor(1.0), 0, 0)
+    check(lambda lib, x: lib.roll(x, 1), np.array(1.0, np.float32))

@@ -394,3 +394,29 @@ def test_gpu_matches_cpu():
     x = ember.tensor(distinct(3, 5)).cuda().requires_grad_()
     x.sort(1).values.sum().backward()
     assert x.grad.is_cuda
+
+
+def test_op_db_regressions():
+    """Cases PyTorch's OpInfo samples (tests/ops/test_op_db.py) found."""
+    # quantile / nanquantile are differentiable in q (linear interpolation), with no gradient
+    # where the rank is pinned (NaN slices)
+    x, q = randn(3, 5).astype(np.float64), np.array([0.2, 0.7, 1.0, 0.0])
+    xn = x.copy()
+    xn[0, 1], xn[2] = np.nan, np.nan
+    for fn in (lambda lib, x, q: lib.quantile(x, q, dim=1),
+               lambda lib, x, q: lib.nanquantile(x, q, dim=1)):
+        check(fn, x, q)
+        check(fn, xn, q)
+    check(lambda lib, x, q: lib.quantile(x, q), np.array(1.5), np.array([0.3, 0.6]))
+    gradcheck_fn(lambda lib, x, q: lib.quantile(x, q, dim=1), x, np.array([0.21, 0.73]))
+    # unique along a dim of an empty tensor: empty along that dim, refused along another
+    e = np.empty((5, 0, 5), np.float32)
+    for fn in (lambda lib, x: lib.unique(x, dim=1, return_inverse=True, return_counts=True),
+               lambda lib, x: lib.unique_consecutive(x, dim=1, return_counts=True)):
+        check(fn, e, grad=False)
+    raises(RuntimeError, "unique: There are 0 sized dimensions", ember.unique,
+           ember.tensor(e), dim=0)
+    # searchsorted in batched empty sequences
+    for shape in ((0, 0), (2, 0), (0, 3)):
+        check(lambda lib, b, v: lib.searchsorted(b, v, right=True),
+              np.empty(shape, np.float32), randn(*shape))
