@@ -181,11 +181,7 @@ def _lu_eliminate(xp, a):
         size = xp.abs(col.real) + xp.abs(col.imag) if col.dtype.kind == "c" else xp.abs(col)
         p = size.argmax(axis=-1) + j
         piv[..., j] = p + 1
-        idx = p[..., None, None]
-        row_p = xp.take_along_axis(lu, idx, axis=-2)
-        row_j = lu[..., j:j + 1, :].copy()
-        xp.put_along_axis(lu, idx, row_j, axis=-2)
-        lu[..., j:j + 1, :] = row_p
+        lu = _swap(xp, lu, j, p, axis=-2)
         pivot = lu[..., j, j]
         safe = xp.where(pivot == 0, 1, pivot)[..., None]
         lu[..., j + 1:, j] /= safe
@@ -195,14 +191,20 @@ def _lu_eliminate(xp, a):
 
 def pivots_to_permutation(xp, pivots, m):
     """The permutation ``perm`` with ``P^T A = A[perm]`` for LAPACK row-swap ``pivots``."""
-    batch = pivots.shape[:-1]
-    perm = xp.broadcast_to(xp.arange(m), batch + (m,)).copy()
+    perm = xp.broadcast_to(xp.arange(m), pivots.shape[:-1] + (m,))
     for j in range(pivots.shape[-1]):
-        p = (pivots[..., j].astype(np.int64) - 1)[..., None]
-        pj = perm[..., j:j + 1].copy()
-        perm[..., j:j + 1] = xp.take_along_axis(perm, p, axis=-1)
-        xp.put_along_axis(perm, p, pj, axis=-1)
+        perm = _swap(xp, perm, j, pivots[..., j].astype(np.int64) - 1, axis=-1)
     return perm
+
+
+def _swap(xp, a, j, p, axis):
+    """``a`` with entries (rows for axis=-2) ``j`` and ``p`` (an index per batch element)
+    exchanged along ``axis``, through selections that work alike in NumPy and CuPy."""
+    expand = (lambda v: v[..., None, None]) if axis == -2 else (lambda v: v[..., None])
+    at_p = xp.take_along_axis(a, expand(p), axis=axis)
+    at_j = xp.take(a, [j], axis=axis)
+    index = xp.arange(a.shape[axis]).reshape((-1, 1) if axis == -2 else (-1,))
+    return xp.where(index == j, at_p, xp.where(index == expand(p), at_j, a))
 
 
 def permutation_matrix(xp, perm, dtype):

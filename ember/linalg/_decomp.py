@@ -71,6 +71,8 @@ class Cholesky(Function):
         try:
             L = xp.linalg.cholesky(source)
             info = xp.zeros(A.shape[:-2], dtype=np.int32)
+            if xp is not np and not bool(xp.isfinite(L).all()):  # CuPy does not raise
+                raise np.linalg.LinAlgError
         except np.linalg.LinAlgError:
             info = _cholesky_info(xp, source)
             if check_errors:

@@ -9,7 +9,7 @@ from .._tensor import _new_tensor
 from ..autograd.function import Function
 from ..ops._registry import public
 from ..ops.linalg import chain_product
-from ._common import check_matrix, check_tensor, mH, eye_like
+from ._common import check_matrix, check_tensor, mH, eye_like, result_type
 from ._solve import inv, solve, _finish
 
 
@@ -152,8 +152,16 @@ def householder_product(A, tau, *, out=None):
     if tau._data.dtype is not A._data.dtype:
         raise mark(RuntimeError(f"{op}: tau dtype {tau.dtype.name} does not match input dtype "
                                 f"{A.dtype.name}"))
+    return _finish(_householder_q(A, tau) @ _new_tensor(A._xp().eye(m, n, dtype=A._data.dtype)),
+                   out)
+
+
+def _householder_q(A, tau):
+    """The full (m, m) product H_1 ... H_k of the reflectors stored in A and tau."""
     xp = A._xp()
     dt = A._data.dtype
+    m, n = A.shape[-2:]
+    k = tau.shape[-1]
     Q = eye_like(A, m)
     rows = xp.arange(m)
     for i in range(k):
@@ -164,12 +172,54 @@ def householder_product(A, tau, *, out=None):
         # Q H_i = Q - tau_i (Q v) v^H
         Qv = Q @ v.unsqueeze(-1)
         Q = Q - (t_i.unsqueeze(-1).unsqueeze(-1) * Qv) @ mH(v.unsqueeze(-1))
-    return _finish(Q @ _new_tensor(xp.eye(m, n, dtype=dt)), out)
+    return Q
 
 
 @public(name="orgqr")
 def _torch_orgqr(input, tau):
     return householder_product(input, tau)
+
+
+geqrf_result = result_type("geqrf", ("a", "tau"))
+
+
+class Geqrf(Function):
+    """LAPACK's geqrf: R above the diagonal of ``a``, the Householder vectors below it."""
+    _raw = True
+    op_name = "geqrf"
+
+    @staticmethod
+    def forward(ctx, A):
+        h, tau = ctx.xp.linalg.qr(A, mode="raw")  # NumPy hands back LAPACK's a transposed
+        return h.swapaxes(-1, -2).copy(), tau.astype(A.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise mark(NotImplementedError("the derivative for 'geqrf' is not implemented."))
+
+
+@public
+def geqrf(input, *, out=None):
+    check_matrix("geqrf", input)
+    return _finish(geqrf_result(*Geqrf.apply(input)), out)
+
+
+@public
+def ormqr(input, input2, input3, left=True, transpose=False, *, out=None):
+    """``op(Q) @ C`` (``left``) or ``C @ op(Q)`` for Q = H_1 ... H_k from geqrf's ``input`` and
+    ``tau`` (``input2``), op the conjugate transpose when ``transpose``."""
+    op = "ormqr"
+    check_matrix(op, input)
+    check_matrix(op, input3, "other")
+    check_tensor(op, input2, "tau")
+    side = input3.shape[-2] if left else input3.shape[-1]
+    if input.shape[-2] != side:
+        raise mark(RuntimeError(f"{op}: input.shape[-2] must be equal to other.shape"
+                                f"[{-2 if left else -1}] (got {describe(input)} and "
+                                f"{describe(input3)})"))
+    Q = _householder_q(input, input2)
+    Q = mH(Q) if transpose else Q
+    return _finish(Q @ input3 if left else input3 @ Q, out)
 
 
 # ---- small composites ---------------------------------------------------------------------------

@@ -37,7 +37,10 @@ def _guarded(xp, fn, A, *rest):
     matrix is singular: then the singular ones are found by an LU factorization, solved as
     identities, and their results set to NaN (PyTorch leaves garbage there)."""
     try:
-        return fn(A, *rest), xp.zeros(A.shape[:-2], dtype=np.int32)
+        out = fn(A, *rest)
+        # CuPy does not raise: it leaves non-finite values, which are checked here instead.
+        if xp is np or bool(xp.isfinite(out).all()) or not bool(xp.isfinite(A).all()):
+            return out, xp.zeros(A.shape[:-2], dtype=np.int32)
     except np.linalg.LinAlgError:
         pass
     info = lu_factor_raw(xp, A)[2]
