@@ -120,6 +120,14 @@ def eye_like(t, n=None):
     return _new_tensor(t._xp().eye(n, dtype=t._data.dtype))
 
 
+def with_zero_grad(value, like):
+    """``value`` (a constant of ``like``'s shape) as part of ``like``'s graph with a zero
+    gradient, as PyTorch returns its constant results (identity powers, empty norms)."""
+    from .. import where
+    keep = _new_tensor(value._xp().ones((), dtype=bool))
+    return where(keep, value, like)
+
+
 def mH(t):
     """Conjugate transpose of the last two dims."""
     return t.mT.conj() if t._data.dtype in COMPLEX_NP else t.mT

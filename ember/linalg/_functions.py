@@ -9,7 +9,7 @@ from .._tensor import _new_tensor
 from ..autograd.function import Function
 from ..ops._registry import public
 from ..ops.linalg import chain_product
-from ._common import check_matrix, check_tensor, mH, eye_like, result_type
+from ._common import check_matrix, check_tensor, mH, eye_like, result_type, with_zero_grad
 from ._solve import inv, solve, _finish
 
 
@@ -18,11 +18,10 @@ from ._solve import inv, solve, _finish
 def matrix_power(A, n, *, out=None):
     op = "linalg.matrix_power"
     check_matrix(op, A, square=True, floating=n < 0)
-    if n == 0:  # the identity, with a (zero) gradient path to A as in PyTorch
-        from .. import where
+    if n == 0:
         xp = A._xp()
         eye = _new_tensor(xp.broadcast_to(xp.eye(A.shape[-1], dtype=A._data.dtype), A.shape))
-        return _finish(where(_new_tensor(xp.ones((), dtype=bool)), eye, A), out)
+        return _finish(with_zero_grad(eye, A), out)
     if n < 0:
         A, n = inv(A), -n
     result, square = None, A
@@ -152,8 +151,8 @@ def householder_product(A, tau, *, out=None):
     if tau._data.dtype is not A._data.dtype:
         raise mark(RuntimeError(f"{op}: tau dtype {tau.dtype.name} does not match input dtype "
                                 f"{A.dtype.name}"))
-    return _finish(_householder_q(A, tau) @ _new_tensor(A._xp().eye(m, n, dtype=A._data.dtype)),
-                   out)
+    Q = _householder_q(A, tau) @ _new_tensor(A._xp().eye(m, n, dtype=A._data.dtype))
+    return _finish(Q if k else with_zero_grad(Q, A), out)
 
 
 def _householder_q(A, tau):
@@ -228,20 +227,19 @@ def vander(x, N=None):
     """Columns x^0, x^1, ..., x^(N-1) of the vectors in x (..., n): (..., n, N)."""
     op = "linalg.vander"
     check_tensor(op, x, "x")
-    if x._data.ndim < 1:
-        raise mark(RuntimeError(f"{op}: x must have at least one dimension (got {describe(x)})"))
+    if x._data.ndim == 0:  # a 0-d x is one number, as in PyTorch
+        x = x.reshape(1)
     N = x.shape[-1] if N is None else N
-    if N < 0:
-        raise mark(RuntimeError(f"{op}: N must be non-negative, got {N}"))
+    if N <= 1:
+        raise mark(RuntimeError(f"{op}: N must be greater than 1 (got N={N} for "
+                                f"{describe(x)})"))
     from .. import stack
     if x._data.dtype == np.bool_:
         x = x.long()
-    xp = x._xp()
-    powers = [_new_tensor(xp.ones(x.shape, dtype=x._data.dtype))]
+    powers = [with_zero_grad(_new_tensor(x._xp().ones(x.shape, dtype=x._data.dtype)), x)]
     for _ in range(1, N):
         powers.append(powers[-1] * x)
-    return stack(powers[:N], -1) if N else _new_tensor(
-        xp.empty(tuple(x.shape) + (0,), dtype=x._data.dtype))
+    return stack(powers, -1)
 
 
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
@@ -275,7 +273,7 @@ def tensorsolve(A, B, dims=None, *, out=None):
         A = A.permute(*[d for d in range(ndim) if d not in moved], *moved)
     result_shape = A.shape[B._data.ndim:]
     n = math.prod(B.shape)
-    if math.prod(result_shape) != n or tuple(A.shape[:B._data.ndim]) != tuple(B.shape):
+    if math.prod(result_shape) != n:
         raise mark(RuntimeError(f"{op}: Expected self to satisfy the requirement "
                                 f"prod(result shape) == prod(other.shape), but got shapes "
                                 f"{list(A.shape)} and {list(B.shape)}"))

@@ -135,11 +135,9 @@ def _matrix_dims(op, A, dim):
 
 
 def _empty_norm(A, d0, d1, keepdim):
-    """The norm of empty matrices: 0, of the reduced shape."""
-    shape = [1 if d in (d0, d1) else s for d, s in enumerate(A.shape) if keepdim or
-             d not in (d0, d1)]
-    real = np.dtype(A._data.dtype).type(0).real.dtype
-    return _new_tensor(A._xp().zeros(shape, dtype=real))
+    """The norm of empty matrices: 0, of the reduced shape (a sum over nothing, so that it is
+    part of A's graph as in PyTorch)."""
+    return A.abs().sum((d0, d1), keepdim=keepdim)
 
 
 def _restore_dims(r, d0, d1, keepdim):

@@ -22,6 +22,7 @@ lu_factor_ex_result = result_type("linalg_lu_factor_ex", ("LU", "pivots", "info"
 lu_result = result_type("linalg_lu", ("P", "L", "U"))
 lu_unpack_result = result_type("lu_unpack", ("P", "L", "U"))
 triangular_solve_result = result_type("triangular_solve", ("solution", "cloned_coefficient"))
+lu_with_info_result = result_type("_lu_with_info", ("LU", "pivots", "info"))
 
 
 def _finish(result, out):
@@ -247,21 +248,39 @@ class LUFactor(Function):
     @staticmethod
     def backward(ctx, grad, _, __):
         (lu,) = ctx.saved_tensors
-        m, n = lu.shape[-2:]
-        if m != n:
-            raise mark(NotImplementedError(
-                "linalg.lu_factor: the derivative is implemented for square matrices only "
-                f"(got {m}x{n})"))
-        # A = P L U: gA = P L^{-H} (tril(L^H gL, -1) + triu(gU U^H)) U^{-H}
-        L = triangle(lu, False, -1) + eye_like(lu)
-        U = triangle(lu, True)
-        inner = (triangle(mH(L) @ triangle(grad, False, -1), False, -1)
-                 + triangle(triangle(grad, True) @ mH(U), True))
-        inner = solve_triangular(mH(U), inner, upper=False, left=False)
-        inner = solve_triangular(mH(L), inner, upper=True, unitriangular=True)
-        P = _new_tensor(permutation_matrix(lu._xp(), pivots_to_permutation(
-            lu._xp(), ctx.pivots, m), lu._data.dtype))
-        return P @ inner
+        xp = lu._xp()
+        perm = pivots_to_permutation(xp, ctx.pivots, lu.shape[-2])
+        P = _new_tensor(permutation_matrix(xp, perm, lu._data.dtype))
+        return P @ _lu_grad(lu, grad)
+
+
+def _lu_grad(lu, grad):
+    """The gradient of P^T A = L U from those of the packed factors (L's strictly lower part,
+    U's upper part). Wide and tall matrices reduce to the square case: for A = L [U1 | U2],
+    U2 = L^-1 A2; for A = [L1; L2] U, L2 = A2 U^-1."""
+    from .. import cat
+    m, n = lu.shape[-2:]
+    k = min(m, n)
+    head, head_grad = (lu, grad) if m == n else \
+        (lu[..., :, :k], grad[..., :, :k]) if m < n else (lu[..., :k, :], grad[..., :k, :])
+    L, U = triangle(head, False, -1) + eye_like(head), triangle(head, True)
+    lower = mH(L) @ triangle(head_grad, False, -1)
+    upper = triangle(head_grad, True) @ mH(U)
+    if m < n:
+        U2, gU2 = lu[..., :, k:], grad[..., :, k:]
+        lower = lower - gU2 @ mH(U2)
+    elif m > n:
+        L2, gL2 = lu[..., k:, :], grad[..., k:, :]
+        upper = upper - mH(L2) @ gL2
+    # square case: L^-H (tril(L^H gL, -1) + triu(gU U^H)) U^-H
+    inner = triangle(lower, False, -1) + triangle(upper, True)
+    inner = solve_triangular(mH(U), inner, upper=False, left=False)
+    grad_head = solve_triangular(mH(L), inner, upper=True, unitriangular=True)
+    if m < n:
+        return cat([grad_head, solve_triangular(mH(L), gU2, upper=True, unitriangular=True)], -1)
+    if m > n:
+        return cat([grad_head, solve_triangular(mH(U), gL2, upper=False, left=False)], -2)
+    return grad_head
 
 
 def _lu_factor_ex(A, pivot, op):
@@ -352,7 +371,7 @@ def _torch_lu(A, pivot=True, get_infos=False, out=None):
     """The deprecated ``torch.lu``: ``(LU, pivots)`` or ``(LU, pivots, infos)``."""
     warn_deprecated("torch.lu", "in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex")
     lu_, piv, info = _lu_factor_ex(A, pivot, "lu")
-    result = (lu_, piv, info) if get_infos else (lu_, piv)
+    result = lu_with_info_result(lu_, piv, info) if get_infos else (lu_, piv)
     return _finish(result, out)
 
 

@@ -4,6 +4,7 @@ outer, the ``add*`` family), tensordot, kron, trace, einsum.
 Two primitives carry the gradients: ``Matmul`` (operands of at least 2 dims; batch dims
 broadcast) and ``Einsum``; the rest are written with them and with shape ops. ``ember.linalg``
 (decompositions, solvers, norms) builds on these."""
+import math
 import string
 import warnings
 
@@ -65,8 +66,7 @@ class Matmul(Function):
         if x.dtype in _LOW_PRECISION:
             return ctx.xp.matmul(x.astype(np.float32), y.astype(np.float32)).astype(x.dtype)
         if x.ndim > 2 and y.ndim == 2:  # one GEMM for the whole batch, as PyTorch does
-            n = x.shape[-1]
-            return (x.reshape(-1, n) @ y).reshape(x.shape[:-1] + (y.shape[1],))
+            return (_rows(x) @ y).reshape(x.shape[:-1] + (y.shape[1],))
         return ctx.xp.matmul(x, y)
 
     @staticmethod
@@ -78,11 +78,17 @@ class Matmul(Function):
             grad_x = sum_to(Matmul.apply(grad, _mH(y)), x.shape)
         if gy:
             if y._data.ndim == 2 and x._data.ndim > 2:  # fold the batch into one product
-                k, m = x.shape[-1], grad.shape[-1]
-                grad_y = Matmul.apply(_mH(x.reshape(-1, k)), grad.reshape(-1, m))
+                grad_y = Matmul.apply(_mH(_rows(x)), _rows(grad))
             else:
                 grad_y = sum_to(Matmul.apply(_mH(x), grad), y.shape)
         return grad_x, grad_y
+
+
+def _rows(t):
+    """``t`` (array or tensor) as one matrix of all its rows: (prod(shape[:-1]), shape[-1])
+    (explicit sizes, since -1 cannot be inferred when a dim is 0)."""
+    shape = t.shape
+    return t.reshape(math.prod(shape[:-1]), shape[-1])
 
 
 def _check_dtypes(op, *tensors):
@@ -228,7 +234,7 @@ def inner(input, other, *, out=None):
     if other.shape[-1] != k:
         raise mark(RuntimeError(f"inner: the last dimension must match on both input tensors "
                                 f"but got shapes {list(input.shape)} and {list(other.shape)}"))
-    result = Matmul.apply(input.reshape(-1, k), other.reshape(-1, k).mT)
+    result = Matmul.apply(_rows(input), _rows(other).mT)
     return _finish(result.reshape(input.shape[:-1] + other.shape[:-1]), out)
 
 
@@ -419,7 +425,11 @@ def tensordot(a, b, dims=2, out=None):
     _check_tensors("tensordot", a, b)
     _check_dtypes("tensordot", a, b)
     da, db = _tensordot_dims(a, b, dims)
-    for i, j in zip(da, db):
+    for i, j in zip(da, db):  # a contracted dim of size 1 broadcasts, as in PyTorch
+        if a.shape[i] == 1 and b.shape[j] != 1:
+            a = a.expand(*(b.shape[j] if d == i else -1 for d in range(a.ndim)))
+        elif b.shape[j] == 1 and a.shape[i] != 1:
+            b = b.expand(*(a.shape[i] if d == j else -1 for d in range(b.ndim)))
         if a.shape[i] != b.shape[j]:
             raise mark(RuntimeError(
                 f"tensordot: contracted dimensions need to match, but first has size "

@@ -326,3 +326,14 @@ def test_einsum_dtype_errors():
            ember.ones(3, 2, dtype=ember.float64))
     raises(ValueError, r"einsum\(\): subscript in subscript list is not within the valid range",
            ember.einsum, ember.ones(2, 3), [0, 52])
+
+
+def test_empty_inner_dims():
+    check(lambda lib, x, y: x @ y, randn(5, 5, 0), randn(0, 5))
+    check(lambda lib, x, y: x @ y, randn(0, 5), randn(5, 5, 0))
+    check(lambda lib, x, y: lib.inner(x, y), randn(2, 0), randn(3, 0))
+
+
+def test_tensordot_broadcasts_size_one_dims():
+    check(lambda lib, x, y: lib.tensordot(x, y, dims=([0, 1], [2, 0])), randn(1, 1, 1),
+          randn(2, 1, 2))
