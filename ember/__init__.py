@@ -29,6 +29,12 @@ class _Layout:
 
 
 strided = _Layout("strided")
+# Memory formats are accepted wherever PyTorch takes memory_format=; ember's tensors are always
+# laid out row-major (contiguous_format), so the others only name PyTorch's options.
+contiguous_format = _Layout("contiguous_format")
+preserve_format = _Layout("preserve_format")
+channels_last = _Layout("channels_last")
+channels_last_3d = _Layout("channels_last_3d")
 
 globals().update(_PUBLIC)
 

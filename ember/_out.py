@@ -20,7 +20,17 @@ def write_out(out, result):
     if out.device != result.device:
         raise mark(RuntimeError(f"out= tensor is on {out.device} but the result is on "
                                 f"{result.device}"))
+    if not out._data.flags.writeable:
+        raise mark(RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location (out= is an expanded or read-only tensor). Please clone() "
+            "the tensor before performing the operation."))
     if out._data.shape != result._data.shape:
+        if out._data.size:
+            import warnings
+            warnings.warn(f"An output with one or more elements was resized since it had shape "
+                          f"{list(out._data.shape)}, which does not match the required output "
+                          f"shape {list(result._data.shape)}.", UserWarning, stacklevel=3)
         out._data = result._data.astype(out._data.dtype, copy=True)
     else:
         out._data[...] = result._data

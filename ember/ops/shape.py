@@ -1605,3 +1605,26 @@ def pad(input, pad, mode="constant", value=None):
         index = xp.asarray(_source_index(mode, n, before, after))
         out = take_region(out, _dim_region(out, d, index))
     return out
+
+
+# ---- in-place view ops: change the tensor's shape/strides, keep its memory -------------------
+
+def _inplace_view(name, view_op):
+    def method(self, *args, **kwargs):
+        from ..autograd.inplace import check_inplace_allowed
+        check_inplace_allowed(self, name)
+        view = view_op(self, *args, **kwargs)
+        self._data = view._data
+        if view._rg:
+            self.grad_fn, self._output_nr, self._rg = view.grad_fn, view._output_nr, True
+        return self
+    method.__name__ = name
+    method.__doc__ = f"In-place version of :meth:`Tensor.{view_op.__name__}` (a view of itself)."
+    return method
+
+
+for _name, _op in (("squeeze_", squeeze), ("unsqueeze_", unsqueeze), ("t_", t),
+                   ("transpose_", transpose), ("swapaxes_", transpose), ("swapdims_", transpose),
+                   ("as_strided_", as_strided)):
+    public_method(_name)(_inplace_view(_name, _op))
+

@@ -26,8 +26,8 @@ import ember
 from helpers import assert_same
 from op_db_support import (Converter, always, arg, assert_same_meta, assert_same_result,
                            assert_valid_indices, builtin_exception, dropping, dtype_is, flatten,
-                           grad_of_non_square, gradcheck_wrapper, has_kwarg, not_tensor_input,
-                           op_key, op_seed, out_expanded, out_overlaps_input,
+                           gradcheck_wrapper, has_kwarg, not_tensor_input,
+                           op_key, op_seed, out_overlaps_input,
                            output_padding_past_stride, projection_loss, resolve, resolve_inplace,
                            resolve_method, shapes)
 
@@ -114,41 +114,7 @@ DIFFERENT = {
 # is removed.
 _LINALG = "[linalg] "
 _NN = "[nn] "
-_CORE = "[core] "
 REPORTED = {
-    "*": [(has_kwarg("memory_format"), _CORE + "ember has no memory_format values "
-                                       "(ember.contiguous_format, preserve_format, ...)")],
-    **{k: [(out_expanded, _CORE + "ember/_out.py: out= with internal overlap (an expanded "
-                                  "tensor): a NumPy ValueError escapes, or out is silently "
-                                  "resized; torch raises RuntimeError 'unsupported operation'")]
-       for k in ("bernoulli:errors", "cat:errors", "gather:errors", "index_select:errors",
-                 "masked_select:errors", "take:errors")},
-    "matmul": [(shapes((5, 5, 0), (0, 5)), _LINALG + "matmul of (5, 5, 0) and (0, 5): NumPy "
-                                            "reshape error instead of zeros (5, 5, 5)")],
-    "__rmatmul__": [(shapes((0, 5), (5, 5, 0)), _LINALG + "as matmul")],
-    "ormqr": [(lambda s, dtype: s.input.ndim > 2 and s.input.shape[-2] == 0 and
-               not s.kwargs["left"], _LINALG + "batched ormqr of an empty input with "
-                                               "left=False: matmul reshape error")],
-    "lu": [(lambda s, dtype: arg(s, 1, "get_infos", False),
-            _LINALG + "lu(get_infos=True) returns a plain tuple, torch a _lu_with_info(LU, "
-                      "pivots, info) named tuple"),
-           (grad_of_non_square, _LINALG + "as linalg.lu_factor")],
-    **{k: [(grad_of_non_square, _LINALG + "lu_factor: no derivative for non-square matrices "
-                                          "(NotImplementedError); torch has one")]
-       for k in ("linalg.lu", "linalg.lu_factor", "linalg.lu_factor_ex")},
-    **{k: [(lambda s, dtype: dtype == torch.float64 and s.input.ndim == 2 and
-            s.input.numel() == 0 and arg(s, 0, "ord") in ("nuc", 1, float("inf")),
-            _LINALG + "matrix norms of empty matrices do not require grad (torch's do)")]
-       for k in ("linalg.norm", "linalg.norm/subgradients_at_zero")},
-    "linalg.householder_product": [(
-        lambda s, dtype: dtype == torch.float64 and s.args[0].numel() == 0,
-        _LINALG + "with an empty tau the result does not require grad (torch's does)")],
-    "linalg.tensorsolve": [(lambda s, dtype: s.kwargs.get("dims") is not None,
-                            _LINALG + "dims= is applied wrongly: RuntimeError on valid input")],
-    "linalg.vander": [(lambda s, dtype: s.input.ndim == 0,
-                       _LINALG + "refuses a 0-d x; torch treats it as 1-d")],
-    "tensordot": [(shapes((1, 1, 1), (2, 1, 2)),
-                   _LINALG + "contracted dims of size 1 do not broadcast as in torch")],
     "nn.functional.batch_norm": [(lambda s, dtype: s.input.ndim == 1,
                                   _NN + "batch_norm refuses a 1-d (C,) input; torch accepts")],
     "nn.functional.local_response_norm": [(
@@ -224,9 +190,6 @@ TIE_INDICES = {
 
 # Tensor.<name> / Tensor.<name>_ variants ember lacks: key -> reason
 MISSING_VARIANTS = {
-    **{k: "in-place view ops (changing a tensor's shape in place) are not in ember" for k in (
-        "as_strided", "as_strided/partial_views", "squeeze", "squeeze/multiple", "t",
-        "transpose", "unsqueeze")},
     "__rdiv__": "Tensor.__rdiv__ is Python 2's name; ember has __rtruediv__",
 }
 
