@@ -381,8 +381,3 @@ def out_overlaps_input(s, dtype):
     ins = [t for t in flatten([s.input, list(s.args)]) if isinstance(t, torch.Tensor)]
     return any(o.untyped_storage().data_ptr() == i.untyped_storage().data_ptr()
                for o in _outs(s) for i in ins)
-
-
-def out_expanded(s, dtype):
-    """out= has dims of stride 0 (several elements in one memory location)."""
-    return any(0 in t.stride() for t in _outs(s))
