@@ -329,3 +329,7 @@ class Softmax2d(_Stateless):
             raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.dim()}D "
                              f"instead")
         return F.softmax(input, -3, _stacklevel=5)
+
+
+# torch.nn.modules.activation also holds MultiheadAttention; ember keeps it in attention.py.
+from .attention import MultiheadAttention  # noqa: E402,F401
