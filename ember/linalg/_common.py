@@ -1,20 +1,28 @@
 """What the ``ember.linalg`` modules share: argument checks with PyTorch's messages, the
 LinAlgError messages of failed factorizations, named result tuples, triangle masks, and the
 LU factorization (NumPy has none)."""
-from collections import namedtuple
-
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, return_types
 from .._errors import LinAlgError, mark, describe
 from .._tensor import Tensor, _new_tensor
 from ..ops._broadcast import broadcast_shape
 from ..ops._promote import COMPLEX_NP, FLOAT_NP
+from ..ops._registry import public
 
 _LOW_PRECISION = frozenset(d._np for d in (_dtype.float16, _dtype.bfloat16) if d._np is not None)
 
 
 # ---- argument checks --------------------------------------------------------------------------
+
+def top_level(name):
+    """Register a PyTorch top-level form (``torch.det``, ``Tensor.det``) written under another
+    Python name, because ``ember.linalg`` has a function of the same name."""
+    def deco(fn):
+        fn.__name__ = fn.__qualname__ = name
+        return public(name=name)(fn)
+    return deco
+
 
 def check_tensor(op, x, name="A"):
     if not isinstance(x, Tensor):
@@ -69,15 +77,10 @@ def batch_shape(op, *tensors):
 # ---- results ----------------------------------------------------------------------------------
 
 def result_type(name, fields):
-    """A named tuple type like ``torch.return_types.<name>``."""
-    base = namedtuple(name, fields)
-
-    def __repr__(self):
-        inner = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
-        return f"ember.return_types.{name}(\n{inner})"
-
-    return type(name, (base,), {"__slots__": (), "__repr__": __repr__,
-                                "__module__": "ember.return_types", "__qualname__": name})
+    """The named tuple type ``ember.return_types.<name>`` (as ``torch.return_types``)."""
+    cls = return_types._structseq(name, fields)
+    setattr(return_types, name, cls)
+    return cls
 
 
 # ---- LinAlgError messages ---------------------------------------------------------------------

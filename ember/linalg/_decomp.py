@@ -12,7 +12,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import GradMode
 from ..ops._registry import public
 from ..ops.linalg import warn_deprecated
-from ._common import (check_matrix, result_type, raise_for_info, mH, conj,
+from ._common import (top_level, check_matrix, result_type, raise_for_info, mH, conj,
                       diag_embed, eye_like, triangle, array_mH, NOT_PD)
 from ._solve import solve_triangular, inv, solve, _finish
 
@@ -109,7 +109,7 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     return _finish(cholesky_ex_result(*_cholesky(A, upper, check_errors)), out)
 
 
-@public(name="cholesky")
+@top_level("cholesky")
 def _torch_cholesky(input, upper=False, *, out=None):
     warn_deprecated("torch.cholesky", "in favor of torch.linalg.cholesky (U = "
                     "torch.cholesky(A, upper=True) is torch.linalg.cholesky(A).mH)")
@@ -187,7 +187,7 @@ def qr(A, mode="reduced", *, out=None):
     return _finish(qr_result(*QR.apply(A, mode)), out)
 
 
-@public(name="qr")
+@top_level("qr")
 def _torch_qr(input, some=True, *, out=None):
     warn_deprecated("torch.qr", "in favor of torch.linalg.qr (mode='reduced' for some=True, "
                     "mode='complete' for some=False)")
@@ -279,7 +279,7 @@ def svdvals(A, *, driver=None, out=None):
     return _finish(SVDVals.apply(A), out)
 
 
-@public(name="svd")
+@top_level("svd")
 def _torch_svd(input, some=True, compute_uv=True, *, out=None):
     """The deprecated ``torch.svd``: returns ``V`` rather than ``Vh``; without ``compute_uv``,
     U and V are zero matrices."""
@@ -475,12 +475,12 @@ def slogdet(A, *, out=None):
     return _finish(slogdet_result(*Slogdet.apply(A)), out)
 
 
-@public(name="det")
+@top_level("det")
 def _torch_det(input):
     return det(input)
 
 
-@public(name="slogdet")
+@top_level("slogdet")
 def _torch_slogdet(input, *, out=None):
     return _finish(torch_slogdet_result(*slogdet(input)), out)
 

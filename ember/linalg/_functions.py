@@ -9,7 +9,8 @@ from .._tensor import _new_tensor
 from ..autograd.function import Function
 from ..ops._registry import public
 from ..ops.linalg import chain_product
-from ._common import check_matrix, check_tensor, mH, eye_like, result_type, with_zero_grad
+from ._common import (top_level, check_matrix, check_tensor, mH, eye_like, result_type,
+                      with_zero_grad)
 from ._solve import inv, solve, _finish
 
 
@@ -35,7 +36,7 @@ def matrix_power(A, n, *, out=None):
     return _finish(result.clone() if result is A else result, out)
 
 
-@public(name="matrix_power")
+@top_level("matrix_power")
 def _torch_matrix_power(input, n, *, out=None):
     return matrix_power(input, n, out=out)
 
@@ -104,7 +105,7 @@ def matrix_exp(A):
     return MatrixExp.apply(A)
 
 
-public(name="matrix_exp")(matrix_exp)
+public(matrix_exp)
 
 
 # ---- multi_dot ----------------------------------------------------------------------------------
@@ -174,7 +175,7 @@ def _householder_q(A, tau):
     return Q
 
 
-@public(name="orgqr")
+@top_level("orgqr")
 def _torch_orgqr(input, tau):
     return householder_product(input, tau)
 

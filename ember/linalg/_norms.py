@@ -13,7 +13,7 @@ from ..autograd.function import Function
 from ..ops._broadcast import sum_to
 from ..ops._dims import normalize_dims, normalize_dim
 from ..ops._registry import public
-from ._common import check_float, check_matrix, check_same_dtype, conj
+from ._common import top_level, check_float, check_matrix, check_same_dtype, conj
 from ._decomp import svdvals
 from ._solve import inv_ex, _finish
 
@@ -276,7 +276,7 @@ def cross(input, other, *, dim=-1, out=None):
     return _finish(_cross("linalg.cross", input, other, dim), out)
 
 
-@public(name="cross")
+@top_level("cross")
 def _torch_cross(input, other, dim=None, *, out=None):
     """``torch.cross``: without ``dim``, the first dim of size 3 (deprecated in PyTorch)."""
     if dim is None:

@@ -11,9 +11,9 @@ from ..autograd.function import Function
 from ..ops._broadcast import sum_to
 from ..ops._registry import public
 from ..ops.linalg import warn_deprecated
-from ._common import (check_matrix, check_same_dtype, check_tensor, batch_shape, result_type,
-                      raise_for_info, lu_factor_raw, pivots_to_permutation, permutation_matrix,
-                      triangle, triangle_mask, mH, eye_like, SINGULAR_INV)
+from ._common import (top_level, check_matrix, check_same_dtype, check_tensor, batch_shape,
+                      result_type, raise_for_info, lu_factor_raw, pivots_to_permutation,
+                      permutation_matrix, triangle, triangle_mask, mH, eye_like, SINGULAR_INV)
 
 inv_ex_result = result_type("linalg_inv_ex", ("inverse", "info"))
 solve_ex_result = result_type("linalg_solve_ex", ("result", "info"))
@@ -366,7 +366,7 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
     return _finish(X, out)
 
 
-@public(name="lu", method=True, function=True)
+@top_level("lu")
 def _torch_lu(A, pivot=True, get_infos=False, out=None):
     """The deprecated ``torch.lu``: ``(LU, pivots)`` or ``(LU, pivots, infos)``."""
     warn_deprecated("torch.lu", "in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex")
@@ -375,7 +375,7 @@ def _torch_lu(A, pivot=True, get_infos=False, out=None):
     return _finish(result, out)
 
 
-@public(name="lu_solve")
+@top_level("lu_solve")
 def _torch_lu_solve(input, LU_data, LU_pivots, *, out=None):
     warn_deprecated("torch.lu_solve", "in favor of torch.linalg.lu_solve (which has its "
                     "arguments reversed)")

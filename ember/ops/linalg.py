@@ -16,7 +16,7 @@ from .._out import write_out
 from .._tensor import Tensor, _new_tensor
 from ..autograd.function import Function
 from ._broadcast import sum_to, broadcast_shape
-from ._promote import COMPLEX_NP, INT_NP, BOOL_NP
+from ._promote import COMPLEX_NP, INEXACT_NP, INT_NP, BOOL_NP
 from ._registry import public, public_method
 
 # Types that BLAS cannot multiply: NumPy has no fast kernel for them (bfloat16 not even an
@@ -149,6 +149,11 @@ def _matmul(a, b):
 
 @public
 def matmul(input, other, *, out=None):
+    if type(input) is Tensor and type(other) is Tensor and out is None:  # the common case
+        a, b = input._data, other._data
+        if (a.ndim == 2 and b.ndim == 2 and a.dtype is b.dtype and a.shape[1] == b.shape[0]
+                and a.dtype in INEXACT_NP):
+            return Matmul.apply(input, other)
     _check_matmul("matmul", input, other)
     return _finish(_matmul(input, other), out)
 
