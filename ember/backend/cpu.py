@@ -11,6 +11,8 @@ big column buffer, no ``np.add.at``). float16 and bfloat16 compute in float32 (N
 half-precision matrix product) and are rounded back."""
 import itertools
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -26,6 +28,52 @@ def kernels(xp):
         return cpu
     from . import cuda
     return cuda
+
+
+# ---- work split across threads ---------------------------------------------------------------
+# NumPy releases the GIL in copies and arithmetic, so large ones split along their first axis run
+# on several cores at once (as BLAS does for the products). The thread count follows
+# ember.set_num_threads (through the environment variables it sets), else the usable CPUs.
+
+PARALLEL_MIN_ELEMENTS = 1 << 18  # smaller work is not worth a thread hand-off
+_pool = None
+_pool_key = None
+
+
+def num_threads():
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(var, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+        os.cpu_count() or 1
+
+
+def in_parallel(xp, n, fn, elements):
+    """``fn(start, stop)`` over ``range(n)`` in one chunk per thread when ``elements`` (the
+    work's size) is large, else once over everything. CuPy work is never split."""
+    global _pool, _pool_key
+    k = min(num_threads(), n) if xp is np and elements >= PARALLEL_MIN_ELEMENTS else 1
+    if k <= 1:
+        fn(0, n)
+        return
+    key = (os.getpid(), k)  # a forked child gets its own threads
+    if _pool_key != key:
+        _pool, _pool_key = ThreadPoolExecutor(k - 1, thread_name_prefix="ember-cpu"), key
+    bounds = [n * i // k for i in range(k + 1)]
+    futures = [_pool.submit(fn, bounds[i], bounds[i + 1]) for i in range(1, k)]
+    try:
+        fn(bounds[0], bounds[1])
+    finally:
+        for f in futures:
+            f.result()
+
+
+def assign(xp, out, src):
+    """``out[...] = src`` (same leading size), split across threads."""
+    def part(a, b):
+        out[a:b] = src[a:b]
+    in_parallel(xp, out.shape[0], part, out.size)
 
 
 # ---- small helpers -------------------------------------------------------------------------------
@@ -86,75 +134,152 @@ def windows(xp, xpad, counts, ksize, stride, dilation):
 
 
 # ---- convolution -----------------------------------------------------------------------------
+# Channels-last inside: im2col gives, per group, a matrix (N*L, K*Cg) whose columns are ordered
+# (kernel offset, channel). Every product is a 2-D matmul (NumPy's stacked matmul does not call
+# BLAS), oriented so that BLAS can split a large dimension across its threads. Depthwise
+# convolutions (one input channel per group) are K broadcast multiply-adds instead.
 
 def _channels_last(xp, x, pads):
     """``x`` (N, C, *S) as a zero-padded channels-last array (N, *(S + pads), C)."""
     moved = xp.moveaxis(x, 1, -1)
-    if not any(lo or hi for lo, hi in pads) and moved.flags.c_contiguous:
+    padded_ = any(lo or hi for lo, hi in pads)
+    if not padded_ and moved.flags.c_contiguous:
         return moved
     shape = (x.shape[0],) + tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads)) \
         + (x.shape[1],)
-    out = xp.zeros(shape, x.dtype) if any(lo or hi for lo, hi in pads) \
-        else xp.empty(shape, x.dtype)
-    out[(slice(None),) + crop(pads, x.shape[2:])] = moved
+    out = xp.zeros(shape, x.dtype) if padded_ else xp.empty(shape, x.dtype)
+    assign(xp, out[(slice(None),) + crop(pads, x.shape[2:])], moved)
     return out
 
 
-def _columns(xp, x, pads, counts, ksize, stride, dilation, groups):
-    """im2col, channels-last: (G, N*L, K*Cg) with L output positions, K kernel offsets and Cg
-    input channels per group; columns ordered (kernel offset, channel)."""
-    xcl = _channels_last(xp, x, pads)
+def _channels_first(xp, y, dtype, bias=None):
+    """Channels-last (N, *L, C) as a new C-contiguous (N, C, *L) array of ``dtype``, plus
+    ``bias`` (C) if given."""
+    out = xp.empty((y.shape[0], y.shape[-1]) + y.shape[1:-1], dtype)
+    moved = xp.moveaxis(y, -1, 1)
+    if bias is None:
+        assign(xp, out, moved)
+    else:
+        bias = bias.reshape((-1,) + (1,) * (y.ndim - 2))
+
+        def part(a, b):
+            xp.add(moved[a:b], bias, out=out[a:b], casting="unsafe")
+        in_parallel(xp, out.shape[0], part, out.size)
+    return out
+
+
+def _tap(xcl, offset, counts, stride, dilation):
+    """The (N, *counts, C) view of what kernel offset ``offset`` reads in every window."""
+    return xcl[(slice(None),) + strided_region(offset, counts, stride, dilation)]
+
+
+def _columns(xp, xcl, counts, ksize, stride, dilation, groups):
+    """im2col of channels-last ``xcl``: one (N*L, K*Cg) matrix per group."""
     st = xcl.strides
     n, c = xcl.shape[0], xcl.shape[-1]
-    cg = c // groups
-    view = as_strided(
-        xp, xcl, (n,) + tuple(counts) + tuple(ksize) + (groups, cg),
-        (st[0],) + tuple(s * a for s, a in zip(stride, st[1:-1]))
-        + tuple(d * a for d, a in zip(dilation, st[1:-1])) + (cg * st[-1], st[-1]))
-    view = xp.moveaxis(view, -2, 0)
-    return view.reshape(groups, n * math.prod(counts), math.prod(ksize) * cg)
+    view = as_strided(xp, xcl, (n,) + tuple(counts) + tuple(ksize) + (c,),
+                      (st[0],) + tuple(s * a for s, a in zip(stride, st[1:-1]))
+                      + tuple(d * a for d, a in zip(dilation, st[1:-1])) + (st[-1],))
+    rows, cg, k = n * math.prod(counts), c // groups, math.prod(ksize)
+    if groups == 1:
+        cols = xp.empty(view.shape, view.dtype)
+        assign(xp, cols, view)
+        return [cols.reshape(rows, k * c)]
+    return [view[..., i * cg:(i + 1) * cg].reshape(rows, k * cg) for i in range(groups)]
 
 
-def _weight_rows(w, groups):
-    """The weight (O, Cg, *k) as (G, Og, K*Cg), columns ordered like ``_columns``'."""
-    o, cg = w.shape[:2]
-    k = math.prod(w.shape[2:])
-    return w.reshape(groups, o // groups, cg, k).transpose(0, 1, 3, 2).reshape(
-        groups, o // groups, k * cg)
+def _row_flat(x_shape, w_shape, stride, padding, groups):
+    """Whether a convolution takes the row-flat path: 2-D, one group, stride 1 along the
+    height, enough channels for the products to pay, and few wasted rows (the path computes
+    every padded input row)."""
+    if len(x_shape) != 4 or groups != 1 or stride[0] != 1 or w_shape[2] == 1 or x_shape[1] < 8:
+        return False
+    rows = x_shape[2] + padding[0][0] + padding[0][1]
+    return rows * 4 <= (rows - w_shape[2] + 1) * 5
 
 
-def _grad_rows(g, groups):
-    """The output gradient (N, O, *L) as (G, Og, N*L)."""
-    n, o = g.shape[:2]
-    positions = math.prod(g.shape[2:])
-    g = g.reshape(n, groups, o // groups, positions)
-    return g.transpose(1, 2, 0, 3).reshape(groups, o // groups, n * positions)
+def _row_windows(xp, xcl, kernel, stride, dilation, width):
+    """The row-flat im2col of a 2-D convolution: (N * Hp * OW + tail, kW * C), row
+    (n, h, ow) holding the kW taps that output column ow reads in padded input row h. Kernel
+    row i of output row (n, oh, ow) is then row (n, oh + i * dH, ow): the rows shifted by
+    i * dH * OW, so each kernel row is one product on a contiguous slice (the rows computed
+    for h >= OH are thrown away)."""
+    n, hp, _, c = xcl.shape
+    kh, kw = kernel
+    rows = n * hp * width
+    out = xp.empty((rows + (kh - 1) * dilation[0] * width, kw * c), xcl.dtype)
+    out[rows:] = 0
+    st = xcl.strides
+    assign(xp, out[:rows].reshape(n, hp, width, kw, c), as_strided(
+        xp, xcl, (n, hp, width, kw, c), (st[0], st[1], stride[1] * st[2], dilation[1] * st[2],
+                                         st[3])))
+    return out
 
 
-def conv(xp, x, w, b, stride, padding, dilation, groups):
+def _row_slices(windows, kernel_rows, dilation, rows, width):
+    """The slice of the row-flat windows each kernel row multiplies."""
+    return [windows[i * dilation * width:i * dilation * width + rows] for i in range(kernel_rows)]
+
+
+def _geometry(x_shape, w_shape, stride, padding, dilation):
+    counts = tuple(window_count(s, k, st, p, d) for s, k, st, p, d in
+                   zip(x_shape[2:], w_shape[2:], stride, padding, dilation))
+    return counts, x_shape[0] * math.prod(counts), math.prod(w_shape[2:])
+
+
+def conv(xp, x, w, b, stride, padding, dilation, groups, keep_columns=False):
     """Cross-correlation of ``x`` (N, C, *S) with ``w`` (O, C/groups, *k), plus ``b`` (O) or
-    None; ``padding`` is one (before, after) pair per spatial dim."""
-    pads = padding
+    None; ``padding`` is one (before, after) pair per spatial dim. Returns (y, columns): the
+    im2col matrices if ``keep_columns`` (``conv_weight_grad`` can reuse them), else None."""
     dtype = x.dtype
     x, w = upcast(x), upcast(w)
-    n, o = x.shape[0], w.shape[0]
-    ksize = w.shape[2:]
-    counts = [window_count(s, k, st, p, d)
-              for s, k, st, p, d in zip(x.shape[2:], ksize, stride, pads, dilation)]
-    cols = _columns(xp, x, pads, counts, ksize, stride, dilation, groups)
-    y = xp.matmul(_weight_rows(w, groups), cols.transpose(0, 2, 1))  # (G, Og, N*L)
-    y = y.reshape(o, n, math.prod(counts))
-    out = xp.empty((n, o, math.prod(counts)), dtype)
-    if b is None:
-        out[...] = y.transpose(1, 0, 2)
+    b = None if b is None else upcast(b)
+    o, cg = w.shape[:2]
+    counts, rows, k = _geometry(x.shape, w.shape, stride, padding, dilation)
+    xcl = _channels_last(xp, x, padding)
+    if cg == 1 and groups > 1:
+        return _depthwise(xp, xcl, w, b, counts, stride, dilation, dtype), None
+    if _row_flat(x.shape, w.shape, stride, padding, groups):
+        windows = _row_windows(xp, xcl, w.shape[2:], stride, dilation, counts[1])
+        n, hp = xcl.shape[:2]
+        kh = w.shape[2]
+        wr = w.transpose(2, 3, 1, 0).reshape(kh, -1, o)  # (kH, kW * C, O)
+        y = None
+        for part, wi in zip(_row_slices(windows, kh, dilation[0], n * hp * counts[1],
+                                        counts[1]), wr):
+            y = xp.matmul(part, wi) if y is None else xp.add(y, xp.matmul(part, wi), out=y)
+        y = y.reshape(n, hp, counts[1], o)[:, :counts[0]]
+        return _channels_first(xp, y, dtype, b), (windows if keep_columns else None)
+    og = o // groups
+    wm = w.reshape(o, cg, k).transpose(0, 2, 1).reshape(o, k * cg)
+    columns = _columns(xp, xcl, counts, w.shape[2:], stride, dilation, groups)
+    if groups == 1:
+        y = xp.matmul(columns[0], wm.T)  # (N*L, O)
     else:
-        xp.add(y.transpose(1, 0, 2), upcast(b).reshape(o, 1), out=out, casting="unsafe")
-    return out.reshape((n, o) + tuple(counts))
+        y = xp.empty((rows, o), x.dtype)
+        for i, cols in enumerate(columns):
+            y[:, i * og:(i + 1) * og] = xp.matmul(cols, wm[i * og:(i + 1) * og].T)
+    y = _channels_first(xp, y.reshape((x.shape[0],) + counts + (o,)), dtype, b)
+    return y, (columns if keep_columns else None)
+
+
+def _depthwise(xp, xcl, w, b, counts, stride, dilation, dtype):
+    """Convolution with one input channel per group: y[..., c, j] = sum over kernel offsets
+    of the tap times w[c * m + j] (m outputs per channel)."""
+    c = xcl.shape[-1]
+    m = w.shape[0] // c
+    wk = w.reshape(c, m, math.prod(w.shape[2:]))
+    y = None
+    for i, offset in enumerate(offsets(w.shape[2:])):
+        part = _tap(xcl, offset, counts, stride, dilation)[..., None] * wk[:, :, i]
+        y = part if y is None else xp.add(y, part, out=y)
+    return _channels_first(xp, y.reshape(y.shape[:-2] + (c * m,)), dtype, b)
 
 
 def conv_input_grad(xp, g, w, size, stride, padding, dilation, groups):
     """The gradient of ``conv`` with respect to its input of spatial ``size``, for output
-    gradient ``g`` (N, O, *L); also the transposed convolution of ``g`` with ``w``."""
+    gradient ``g`` (N, O, *L); also the transposed convolution of ``g`` with ``w``. One product
+    per kernel offset, added into the strided region of the input it came from."""
     pads = padding
     dtype = g.dtype
     g, w = upcast(g), upcast(w)
@@ -163,34 +288,87 @@ def conv_input_grad(xp, g, w, size, stride, padding, dilation, groups):
     ksize = w.shape[2:]
     cg = w.shape[1]
     og = o // groups
-    # One matrix per kernel offset: (K, G, Og, Cg).
-    k, positions = math.prod(ksize), math.prod(counts)
-    wk = xp.ascontiguousarray(w.reshape(groups, og, cg, k).transpose(3, 0, 1, 2))
-    gm = g.reshape(n, groups, og, positions).transpose(1, 0, 3, 2).reshape(
-        groups, n * positions, og)
     extent = [max(s + lo + hi, st * (c - 1) + d * (k - 1) + 1)
               for s, (lo, hi), st, c, d, k in zip(size, pads, stride, counts, dilation, ksize)]
-    acc = xp.zeros((n,) + tuple(extent) + (groups, cg), g.dtype)
-    for i, offset in enumerate(offsets(ksize)):
-        part = xp.matmul(gm, wk[i]).reshape((groups, n) + tuple(counts) + (cg,))
-        acc[(slice(None),) + strided_region(offset, counts, stride, dilation)] += \
-            xp.moveaxis(part, 0, -2)
-    acc = acc[(slice(None),) + crop(pads, size)]
-    acc = acc.reshape(acc.shape[:-2] + (groups * cg,))
-    return xp.ascontiguousarray(xp.moveaxis(acc, -1, 1), dtype=dtype)
+    acc = xp.zeros((n,) + tuple(extent) + (groups * cg,), g.dtype)
+    gcl = xp.moveaxis(g, 1, -1)  # (N, *L, O)
+    lead = (slice(None),)
+    if cg == 1 and groups > 1:  # depthwise: broadcast products
+        gcl = gcl.reshape(gcl.shape[:-1] + (groups, og))
+        wk = w.reshape(groups, og, math.prod(ksize))
+        for i, offset in enumerate(offsets(ksize)):
+            acc[lead + strided_region(offset, counts, stride, dilation)] += \
+                (gcl * wk[:, :, i]).sum(-1) if og > 1 else gcl[..., 0] * wk[:, 0, i]
+    else:
+        gm = xp.empty(gcl.shape, gcl.dtype)
+        assign(xp, gm, gcl)
+        gm = gm.reshape(n * math.prod(counts), o)  # (N*L, O)
+        wk = xp.ascontiguousarray(w.reshape(o, cg, math.prod(ksize)).transpose(2, 0, 1))
+        for i, offset in enumerate(offsets(ksize)):
+            region = acc[lead + strided_region(offset, counts, stride, dilation)]
+            for j in range(groups):
+                part = xp.matmul(gm[:, j * og:(j + 1) * og], wk[i, j * og:(j + 1) * og])
+                _add_into(xp, region[..., j * cg:(j + 1) * cg],
+                          part.reshape(region.shape[:-1] + (cg,)))
+    return _channels_first(xp, acc[lead + crop(pads, size)], dtype)
 
 
-def conv_weight_grad(xp, x, g, ksize, stride, padding, dilation, groups):
-    """The gradient of ``conv`` with respect to its weight of spatial size ``ksize``."""
+def _add_into(xp, out, values):
+    """``out += values``, split across threads."""
+    def part(a, b):
+        out[a:b] += values[a:b]
+    in_parallel(xp, out.shape[0], part, out.size)
+
+
+def conv_weight_grad(xp, x, g, ksize, stride, padding, dilation, groups, columns=None):
+    """The gradient of ``conv`` with respect to its weight of spatial size ``ksize``
+    (``columns``: the forward's im2col matrices, if it kept them)."""
     dtype = x.dtype
-    pads = padding
     x, g = upcast(x), upcast(g)
-    o = g.shape[1]
+    n, o = g.shape[:2]
+    counts = g.shape[2:]
     cg = x.shape[1] // groups
-    cols = _columns(xp, x, pads, g.shape[2:], ksize, stride, dilation, groups)
-    gw = xp.matmul(_grad_rows(g, groups), cols)  # (G, Og, K*Cg)
-    gw = gw.reshape(groups, o // groups, math.prod(ksize), cg).transpose(0, 1, 3, 2)
-    return xp.ascontiguousarray(gw.reshape((o, cg) + tuple(ksize)), dtype=dtype)
+    og = o // groups
+    k = math.prod(ksize)
+    if cg == 1 and groups > 1:  # depthwise: one reduction per kernel offset
+        xcl = _channels_last(xp, x, padding)
+        gcl = xp.moveaxis(g, 1, -1).reshape(g.shape[:1] + counts + (groups, og))
+        gw = xp.empty((groups, og, k), g.dtype)
+        lead = "nxyz"[:1 + len(counts)]  # the batch and spatial dims, summed over
+        spec = f"{lead}c,{lead}cj->cj"
+        for i, offset in enumerate(offsets(ksize)):
+            gw[:, :, i] = xp.einsum(spec, _tap(xcl, offset, counts, stride, dilation), gcl)
+        return gw.reshape((o, 1) + tuple(ksize)).astype(dtype, copy=False)
+    if _row_flat(x.shape, (o, cg) + tuple(ksize), stride, padding, groups):
+        return _row_flat_weight_grad(xp, x, g, ksize, stride, padding, dilation, columns, dtype)
+    positions = math.prod(counts)
+    g_rows = g.reshape(n, o, positions).transpose(1, 0, 2).reshape(o, n * positions)
+    if columns is None:
+        columns = _columns(xp, _channels_last(xp, x, padding), counts, ksize, stride, dilation,
+                           groups)
+    gw = xp.empty((o, cg, k), g.dtype)
+    for j, cols in enumerate(columns):
+        part = xp.matmul(cols.T, g_rows[j * og:(j + 1) * og].T)  # (K*Cg, Og)
+        gw[j * og:(j + 1) * og] = part.reshape(k, cg, og).transpose(2, 1, 0)
+    return gw.reshape((o, cg) + tuple(ksize)).astype(dtype, copy=False)
+
+
+def _row_flat_weight_grad(xp, x, g, ksize, stride, padding, dilation, windows, dtype):
+    """``conv_weight_grad`` on the row-flat windows: the gradient spread over all padded rows
+    (zero where no output row is), one product per kernel row."""
+    n, o, oh, ow = g.shape
+    hp = x.shape[2] + padding[0][0] + padding[0][1]
+    if windows is None:
+        windows = _row_windows(xp, _channels_last(xp, x, padding), ksize, stride, dilation, ow)
+    spread = xp.zeros((n, hp, ow, o), g.dtype)
+    assign(xp, spread[:, :oh], xp.moveaxis(g, 1, -1))
+    spread = spread.reshape(n * hp * ow, o)
+    kh, kw = ksize
+    gw = xp.empty((kh, windows.shape[1], o), g.dtype)
+    for i, part in enumerate(_row_slices(windows, kh, dilation[0], n * hp * ow, ow)):
+        xp.matmul(part.T, spread, out=gw[i])
+    gw = gw.reshape(kh, kw, x.shape[1], o).transpose(3, 2, 0, 1)
+    return xp.ascontiguousarray(gw, dtype=dtype)
 
 
 # ---- unfold / fold -----------------------------------------------------------------------------

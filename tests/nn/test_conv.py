@@ -32,6 +32,8 @@ CONV_CASES = [
     (2, (2, 4, 8, 8), (8, 1, 3, 3), dict(padding=1, groups=4)),  # depthwise, multiplier 2
     (2, (2, 3, 10, 9), (4, 3, 5, 5), dict(stride=3, padding=2)),
     (2, (2, 6, 5, 5), (4, 6, 1, 1), dict(stride=2)),  # 1x1
+    (2, (2, 8, 12, 11), (4, 8, 3, 2), dict(stride=(1, 2), padding=1, dilation=(2, 1))),  # rows
+    (2, (1, 9, 10, 9), (5, 9, 3, 3), dict(padding="same")),  # row-flat path
     (2, (0, 3, 6, 6), (4, 3, 3, 3), dict(padding=1)),  # empty batch
     (2, (1, 3, 5, 5), (2, 3, 5, 5), {}),  # kernel covers the input
     (3, (2, 2, 5, 6, 4), (3, 2, 3, 2, 2), dict(stride=(1, 2, 1), padding=(1, 0, 1))),

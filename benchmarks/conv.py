@@ -1,0 +1,191 @@
+"""Convolutional workloads in ember and in PyTorch, in one process, same weights and data:
+conv2d forward + backward at a few typical shapes, max pooling, and full training steps
+(forward, backward, SGD update) of the classic MNIST CNN and of a small ResNet on 32x32 images.
+Prints times and the ember/PyTorch ratio.
+
+    python benchmarks/conv.py            # everything
+    python benchmarks/conv.py mnist      # only the workloads whose name contains "mnist"
+"""
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _timing import compare  # noqa: E402
+
+import ember  # noqa: E402
+import torch  # noqa: E402
+
+RNG = np.random.default_rng(0)
+
+
+def _array(*shape):
+    return RNG.standard_normal(shape).astype(np.float32)
+
+
+# ---- single layers -----------------------------------------------------------------------------
+
+def conv_step(lib, x0, w0, b0, **kw):
+    x = lib.tensor(x0, requires_grad=True)
+    w = lib.tensor(w0, requires_grad=True)
+    b = lib.tensor(b0, requires_grad=True)
+    g = lib.tensor(_array(*lib.nn.functional.conv2d(x, w, b, **kw).shape))
+
+    def step():
+        x.grad = w.grad = b.grad = None
+        lib.nn.functional.conv2d(x, w, b, **kw).backward(g)
+    return step
+
+
+def conv_forward(lib, x0, w0, b0, **kw):
+    x, w, b = lib.tensor(x0), lib.tensor(w0), lib.tensor(b0)
+
+    def step():
+        with lib.no_grad():
+            lib.nn.functional.conv2d(x, w, b, **kw)
+    return step
+
+
+def pool_step(lib, x0, *args):
+    x = lib.tensor(x0, requires_grad=True)
+    g = lib.tensor(_array(*lib.nn.functional.max_pool2d(x, *args).shape))
+
+    def step():
+        x.grad = None
+        lib.nn.functional.max_pool2d(x, *args).backward(g)
+    return step
+
+
+# ---- models ------------------------------------------------------------------------------------
+
+def mnist_net(lib):
+    """The CNN of PyTorch's MNIST example."""
+    nn, F = lib.nn, lib.nn.functional
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 32, 3, 1)
+            self.conv2 = nn.Conv2d(32, 64, 3, 1)
+            self.dropout1 = nn.Dropout(0.25)
+            self.dropout2 = nn.Dropout(0.5)
+            self.fc1 = nn.Linear(9216, 128)
+            self.fc2 = nn.Linear(128, 10)
+
+        def forward(self, x):
+            x = F.relu(self.conv1(x))
+            x = F.relu(self.conv2(x))
+            x = F.max_pool2d(x, 2)
+            x = self.dropout1(x)
+            x = lib.flatten(x, 1)
+            x = F.relu(self.fc1(x))
+            x = self.dropout2(x)
+            return F.log_softmax(self.fc2(x), dim=1)
+    return Net()
+
+
+def resnet(lib, widths=(16, 32, 64), blocks=2):
+    """A small CIFAR-style ResNet: a 3x3 stem, three stages of basic blocks (the last two
+    downsampling with stride 2 and a 1x1 projection), global average pooling, a linear head."""
+    nn, F = lib.nn, lib.nn.functional
+
+    class Block(nn.Module):
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(cout)
+            self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+            self.bn2 = nn.BatchNorm2d(cout)
+            self.shortcut = nn.Sequential()
+            if stride != 1 or cin != cout:
+                self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
+                                              nn.BatchNorm2d(cout))
+
+        def forward(self, x):
+            out = F.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            return F.relu(out + self.shortcut(x))
+
+    class ResNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Sequential(nn.Conv2d(3, widths[0], 3, 1, 1, bias=False),
+                                      nn.BatchNorm2d(widths[0]), nn.ReLU())
+            layers, cin = [], widths[0]
+            for i, w in enumerate(widths):
+                for j in range(blocks):
+                    layers.append(Block(cin, w, 2 if i and not j else 1))
+                    cin = w
+            self.layers = nn.Sequential(*layers)
+            self.head = nn.Linear(cin, 10)
+
+        def forward(self, x):
+            x = self.layers(self.stem(x))
+            x = F.adaptive_avg_pool2d(x, 1).flatten(1)
+            return self.head(x)
+    return ResNet()
+
+
+def train_step(lib, model, x0, y0, loss):
+    model.train()
+    x, y = lib.tensor(x0), lib.tensor(y0)
+    opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+    def step():
+        opt.zero_grad()
+        loss(model(x), y).backward()
+        opt.step()
+    return step
+
+
+def _models(name, build, x0, y0, loss):
+    """The same model in both libraries (torch's initial weights copied into ember's)."""
+    t_model = build(torch)
+    e_model = build(ember)
+    e_model.load_state_dict({k: ember.tensor(v.detach().numpy())
+                             for k, v in t_model.state_dict().items()})
+    return (name, train_step(ember, e_model, x0, y0, getattr(ember.nn.functional, loss)),
+            train_step(torch, t_model, x0, y0, getattr(torch.nn.functional, loss)))
+
+
+def workloads():
+    convs = [  # (name, input, weight, kwargs)
+        ("conv2d 32->64 3x3 on 64x32x26x26 (MNIST conv2)", (64, 32, 26, 26), (64, 32, 3, 3), {}),
+        ("conv2d 1->32 3x3 on 64x1x28x28 (MNIST conv1)", (64, 1, 28, 28), (32, 1, 3, 3), {}),
+        ("conv2d 16->16 3x3 pad 1 on 128x16x32x32", (128, 16, 32, 32), (16, 16, 3, 3),
+         dict(padding=1)),
+        ("conv2d 32->64 3x3 stride 2 on 128x32x16x16", (128, 32, 16, 16), (64, 32, 3, 3),
+         dict(stride=2, padding=1)),
+        ("conv2d 64->64 3x3 pad 1 on 128x64x8x8", (128, 64, 8, 8), (64, 64, 3, 3),
+         dict(padding=1)),
+    ]
+    out = []
+    for name, xs, ws, kw in convs:
+        x0, w0, b0 = _array(*xs), _array(*ws) * 0.1, _array(ws[0])
+        out.append(("forward " + name, conv_forward(ember, x0, w0, b0, **kw),
+                    conv_forward(torch, x0, w0, b0, **kw)))
+        out.append(("forward+backward " + name, conv_step(ember, x0, w0, b0, **kw),
+                    conv_step(torch, x0, w0, b0, **kw)))
+    for name, xs, args in (("max_pool2d 2 on 64x64x24x24", (64, 64, 24, 24), (2,)),
+                           ("max_pool2d 3 stride 2 pad 1 on 128x64x32x32", (128, 64, 32, 32),
+                            (3, 2, 1))):
+        x0 = _array(*xs)
+        out.append(("forward+backward " + name, pool_step(ember, x0, *args),
+                    pool_step(torch, x0, *args)))
+    torch.manual_seed(0)
+    out.append(_models("MNIST CNN training step, batch 64", mnist_net, _array(64, 1, 28, 28),
+                       RNG.integers(0, 10, 64), "nll_loss"))
+    out.append(_models("ResNet (16/32/64, 2 blocks per stage) step, batch 64, 32x32", resnet,
+                       _array(64, 3, 32, 32), RNG.integers(0, 10, 64), "cross_entropy"))
+    return out
+
+
+def main():
+    chosen = [w for w in workloads() if all(a.lower() in w[0].lower() for a in sys.argv[1:])]
+    print(f"threads: PyTorch {torch.get_num_threads()}")
+    compare(chosen, repeats=3, min_seconds=0.3)
+
+
+if __name__ == "__main__":
+    main()
