@@ -33,7 +33,9 @@ def kernels(xp):
 # ---- work split across threads ---------------------------------------------------------------
 # NumPy releases the GIL in copies and arithmetic, so large ones split along their first axis run
 # on several cores at once (as BLAS does for the products). The thread count follows
-# ember.set_num_threads (through the environment variables it sets), else the usable CPUs.
+# ember.set_num_threads (through the environment variables it sets), else the usable CPUs. When
+# the machine is already busy (its load average leaves no core idle) the split only adds
+# contention, so it is skipped.
 
 PARALLEL_MIN_ELEMENTS = 1 << 18  # smaller work is not worth a thread hand-off
 _pool = None
@@ -54,6 +56,8 @@ def in_parallel(xp, n, fn, elements):
     work's size) is large, else once over everything. CuPy work is never split."""
     global _pool, _pool_key
     k = min(num_threads(), n) if xp is np and elements >= PARALLEL_MIN_ELEMENTS else 1
+    if k > 1 and os.getloadavg()[0] > k - 0.5:  # this process itself counts about 1
+        k = 1
     if k <= 1:
         fn(0, n)
         return
@@ -454,26 +458,25 @@ def max_pool(xp, x, kernel_size, stride, padding, dilation, counts):
         x = padded(xp, x, pads, low, extent)
     lead = (slice(None), slice(None))
     views = [x[lead + strided_region(o, counts, stride, dilation)] for o in offsets(kernel_size)]
-    positions = [xp.asarray(p) for p in
-                 _offset_positions(counts, kernel_size, stride, padding, dilation, size)]
-    if len(views) <= 16:  # running maximum over the kernel offsets
+    # offset k reads a fixed distance after offset 0: its flat index is offset 0's plus delta[k]
+    positions = _offset_positions(counts, kernel_size, stride, padding, dilation, size)
+    delta = xp.asarray([int(p.flat[0] - positions[0].flat[0]) for p in positions], np.int64)
+    if len(views) <= 16:  # running maximum over the kernel offsets, the winner's offset kept
         values = views[0].copy()
-        index = xp.empty(values.shape, np.int64)
-        index[...] = positions[0]
-        for v, pos in zip(views[1:], positions[1:]):
-            xp.copyto(index, pos, where=v > values)
+        arg = xp.zeros(values.shape, np.uint8)
+        for k, v in enumerate(views[1:], 1):
+            # k grows, so "arg = k where v wins" is a maximum (faster than a masked copy)
+            xp.maximum(arg, (v > values).view(np.uint8) * np.uint8(k), out=arg)
             xp.maximum(values, v, out=values)
     else:  # one copy of the windows and an argmax over them
         wins = xp.stack(views, axis=-1)
-        arg = wins.argmax(-1)[..., None]
-        values = xp.take_along_axis(wins, arg, -1)[..., 0]
-        index = xp.take_along_axis(xp.broadcast_to(xp.stack(positions, -1), wins.shape), arg,
-                                   -1)[..., 0]
+        arg = wins.argmax(-1)
+        values = xp.take_along_axis(wins, arg[..., None], -1)[..., 0]
     if values.dtype.kind in "fc" or values.dtype in _HALF:
-        nan = xp.isnan(values)
-        if nan.any():
-            for v, pos in zip(views, positions):
-                xp.copyto(index, pos, where=xp.isnan(v))
+        if xp.isnan(values).any():
+            for k, v in enumerate(views):
+                xp.copyto(arg, k, where=xp.isnan(v))
+    index = xp.asarray(positions[0]) + xp.take(delta, arg)
     if padded_input:
         at_low = values == low
         if at_low.any():
@@ -582,24 +585,22 @@ def index_gather(xp, x, index):
 
 
 def index_scatter(xp, values, index, size, accumulate):
-    """(N, C, *size) zeros with ``values`` put at the flat spatial ``index``; added up where
-    indices repeat if ``accumulate``, else the last one written stays."""
+    """(N, C, *size) zeros with ``values`` put at the flat spatial ``index`` (which may have
+    one channel, shared by all); added up where indices repeat if ``accumulate``, else one of
+    them stays."""
     n, c = values.shape[:2]
     plane = math.prod(size)
-    if accumulate:
-        rows = (xp.arange(n * c, dtype=np.int64) * plane).reshape(n, c, *(1,) * (index.ndim - 2))
-        flat = (index + rows).reshape(-1)
-        if values.dtype.kind == "c":
-            out = (xp.bincount(flat, values.real.reshape(-1), n * c * plane)
-                   + 1j * xp.bincount(flat, values.imag.reshape(-1), n * c * plane))
-        else:
-            out = xp.bincount(flat, upcast(values).reshape(-1), n * c * plane)
-        return out.astype(values.dtype).reshape((n, c) + tuple(size))
-    out = xp.zeros((n, c, plane), values.dtype)
-    points = math.prod(values.shape[2:])
-    xp.put_along_axis(out, index.reshape(index.shape[:2] + (points,)),
-                      values.reshape(n, c, points), -1)
-    return out.reshape((n, c) + tuple(size))
+    rows = (xp.arange(n * c, dtype=np.int64) * plane).reshape((n, c) + (1,) * (index.ndim - 2))
+    flat = (index + rows).reshape(-1)
+    if not accumulate:
+        out = xp.zeros(n * c * plane, values.dtype)
+        out[flat] = values.reshape(-1)
+    elif values.dtype.kind == "c":
+        out = (xp.bincount(flat, values.real.reshape(-1), n * c * plane)
+               + 1j * xp.bincount(flat, values.imag.reshape(-1), n * c * plane))
+    else:
+        out = xp.bincount(flat, upcast(values).reshape(-1), n * c * plane)
+    return out.astype(values.dtype, copy=False).reshape((n, c) + tuple(size))
 
 
 # ---- weighted gathers along one axis (interpolation, adaptive averages) -------------------------

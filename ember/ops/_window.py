@@ -2,7 +2,7 @@
 int-or-tuple arguments and tensor checks, with messages that name the op."""
 import operator
 
-from .._errors import mark, describe
+from .._errors import mark
 from .._tensor import Tensor
 
 
@@ -43,9 +43,3 @@ def require_ndim(op, input, d, what="input"):
             f"{what} of size: {list(input.shape)}"))
     return ndim == d + 2
 
-
-def check_floating(op, input):
-    dtype = input.dtype
-    if not (dtype.is_floating_point or dtype.is_complex):
-        raise mark(RuntimeError(f"{op}: \"{op}\" not implemented for '{dtype.name}' "
-                                f"({describe(input)}); convert the input with .float() first"))

@@ -136,6 +136,26 @@ def test_conv_double_backward_against_torch():
     check(penalty, randn(2, 4, 5, 5), randn(6, 2, 3, 3), atol=1e-3, rtol=1e-4)
 
 
+def test_conv_backward_twice_and_inplace_change():
+    """The im2col matrices kept by the forward serve one backward; a second one (retain_graph)
+    recomputes them and gets the same gradients. Changing the input in place afterwards makes
+    backward raise, as in PyTorch."""
+    for shape, kw in (((2, 8, 10, 9), dict(padding=1)), ((2, 3, 7, 6), dict(stride=2))):
+        x = ember.tensor(randn(*shape), requires_grad=True)
+        w = ember.tensor(randn(4, shape[1], 3, 3), requires_grad=True)
+        y = _F(ember).conv2d(x, w, **kw)
+        first = ember.autograd.grad((y * y).sum(), (x, w), retain_graph=True)
+        second = ember.autograd.grad((y * y).sum(), (x, w))
+        for a, b in zip(first, second):
+            np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
+    x = ember.tensor(randn(1, 2, 5, 5), requires_grad=True)
+    h = x * 1
+    y = _F(ember).conv2d(h, ember.tensor(randn(3, 2, 3, 3), requires_grad=True))
+    h.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
 # ---- unfold / fold -----------------------------------------------------------------------------
 
 FOLD_CASES = [

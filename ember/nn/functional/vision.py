@@ -18,7 +18,8 @@ from ..._tensor import _new_tensor
 from ...autograd.function import Function
 from ...ops.compare import where
 from ...ops.pool import IndexGather
-from ...ops.resample import gather_along, pixel_shuffle, pixel_unshuffle, channel_shuffle  # noqa: F401
+from ...ops.resample import (gather_along, pixel_shuffle, pixel_unshuffle,  # noqa: F401
+                             channel_shuffle)
 from ...ops.shape import pad, stack  # noqa: F401
 from ...ops._promote import FLOAT_NP
 from ...ops._window import require_tensor
@@ -329,7 +330,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         values, inside = _gather_points(input, positions, sizes)
         return _ZeroGridGradient.apply(_mask(values, inside), grid)
     lows = [_floor_index(c) for c in coords]
-    fracs = [c - _as_float(xp, low, c) for c, low in zip(coords, lows)]
+    fracs = [c - _as_float(low, c) for c, low in zip(coords, lows)]
     out = None
     for corner in np.ndindex(*(2,) * d):  # every corner of the cell around the point
         positions = [low + k for low, k in zip(lows, corner)]
@@ -360,7 +361,7 @@ class _ZeroGridGradient(Function):
         return grad, _new_tensor(grad._xp().zeros(shape, dtype))
 
 
-def _as_float(xp, index, like):
+def _as_float(index, like):
     """An integer position array as a constant tensor of ``like``'s dtype."""
     return _new_tensor(index.astype(like._data.dtype))
 
@@ -370,8 +371,8 @@ def _grid_bicubic(input, coords, sizes, padding_mode, align_corners):
     xp = input._xp()
     (cy, cx), (h, w) = coords, sizes
     y0, x0 = _floor_index(cy), _floor_index(cx)
-    wy = _cubic_coefficients(cy - _as_float(xp, y0, cy))
-    wx = _cubic_coefficients(cx - _as_float(xp, x0, cx))
+    wy = _cubic_coefficients(cy - _as_float(y0, cy))
+    wx = _cubic_coefficients(cx - _as_float(x0, cx))
     out = None
     for i in range(4):
         ty = _tap(xp, y0 - 1 + i, h, padding_mode, align_corners, cy)
@@ -388,7 +389,7 @@ def _tap(xp, position, size, padding_mode, align_corners, like):
     coordinate)."""
     if padding_mode == "zeros":
         return position
-    coord = _pad_coordinates(_as_float(xp, position, like), size, padding_mode, align_corners)
+    coord = _pad_coordinates(_as_float(position, like), size, padding_mode, align_corners)
     return xp.trunc(coord._data).astype(np.int64)
 
 
