@@ -5,6 +5,9 @@ Prints times and the ember/PyTorch ratio.
 
     python benchmarks/conv.py            # everything
     python benchmarks/conv.py mnist      # only the workloads whose name contains "mnist"
+    OPENBLAS_NUM_THREADS=1 python benchmarks/conv.py   # one thread each (steadier when shared)
+
+Both libraries use as many threads as ember's BLAS does.
 """
 import os
 import sys
@@ -182,8 +185,9 @@ def workloads():
 
 
 def main():
+    torch.set_num_threads(ember.get_num_threads())
     chosen = [w for w in workloads() if all(a.lower() in w[0].lower() for a in sys.argv[1:])]
-    print(f"threads: PyTorch {torch.get_num_threads()}")
+    print(f"threads: {torch.get_num_threads()} (ember and PyTorch)")
     compare(chosen, repeats=3, min_seconds=0.3)
 
 

@@ -4,11 +4,13 @@ The kernels take the array module ``xp`` as their first argument and are written
 it: NumPy here, and ``cuda.py`` reuses them on CuPy arrays, replacing only what differs per
 device (``kernels(xp)`` picks the module).
 
-Convolutions run channels-last inside (N, *spatial, C): the im2col copy then reads runs of
-``kw * C`` contiguous values, one matrix product per group does the arithmetic, and the input
-gradient is accumulated per kernel offset with one matrix product and one strided add each (no
-big column buffer, no ``np.add.at``). float16 and bfloat16 compute in float32 (NumPy has no fast
-half-precision matrix product) and are rounded back."""
+Convolutions run channels-last inside (N, *spatial, C), so that window copies read runs of
+``kw * C`` contiguous values, and do their arithmetic in a few large 2-D matrix products:
+im2col + one product per group in general, a "row-flat" im2col (3x the input, not 9x) with one
+product per kernel row for stride-1 2-D convolutions, K broadcast multiply-adds for depthwise
+ones. The input gradient is one product and one strided add per kernel offset (no big column
+buffer, no ``np.add.at``). Max pooling is a running maximum over the kernel offsets. float16 and
+bfloat16 compute in float32 (NumPy has no fast half-precision matrix product)."""
 import itertools
 import math
 import os
@@ -56,8 +58,8 @@ def in_parallel(xp, n, fn, elements):
     work's size) is large, else once over everything. CuPy work is never split."""
     global _pool, _pool_key
     k = min(num_threads(), n) if xp is np and elements >= PARALLEL_MIN_ELEMENTS else 1
-    if k > 1 and os.getloadavg()[0] > k - 0.5:  # this process itself counts about 1
-        k = 1
+    if k > 1 and hasattr(os, "getloadavg") and os.getloadavg()[0] > k - 0.5:
+        k = 1  # no idle core (this process itself counts about 1)
     if k <= 1:
         fn(0, n)
         return
