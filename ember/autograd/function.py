@@ -18,6 +18,8 @@ from . import tracing
 
 _new = object.__new__
 _ndarray = np.ndarray
+_np_scalar = np.generic
+_asarray = np.asarray
 
 
 class Function:
@@ -71,12 +73,12 @@ class Function:
         short."""
         if not cls._raw:
             return _apply_user(cls, args, kwargs)
-        vals = []
+        vals = list(args)
         needs_grad = False
         arr_type = first = None
-        for a in args:
+        for i, a in enumerate(args):
             if isinstance(a, Tensor):
-                d = a._data
+                d = vals[i] = a._data
                 if arr_type is None:
                     arr_type = type(d)
                     first = a
@@ -87,9 +89,6 @@ class Function:
                     refresh_view(a)
                 if a._rg:
                     needs_grad = True
-                vals.append(d)
-            else:
-                vals.append(a)
         ctx = _new(cls)
         if arr_type is not _ndarray and arr_type is not None:
             ctx.xp = _cupy()
@@ -101,7 +100,9 @@ class Function:
         except Exception as e:
             raise _errors.from_forward(cls.op_name, args, kwargs, e) from None
         if type(out) is not _ndarray:
-            return _finish(ctx, cls, args, vals, kwargs, out, first, record)
+            if not isinstance(out, _np_scalar):  # NumPy reductions return scalars
+                return _finish(ctx, cls, args, vals, kwargs, out, first, record)
+            out = _asarray(out)
         t = _new(Tensor)
         t._data = out
         if cls._view:
@@ -321,17 +322,14 @@ def _share_view(base, view):
 def _edges_of(args):
     """Per argument, where its gradient goes: the node that made it, the leaf tensor itself,
     None for a tensor that needs no gradient, False for a non-tensor argument."""
-    edges = []
-    for a in args:
-        if isinstance(a, Tensor):
-            if a._rg:
-                fn = a.grad_fn
-                edges.append((a, 0) if fn is None else (fn, a._output_nr))
-            else:
-                edges.append(None)
-        else:
-            edges.append(False)  # not a tensor: not an input of the graph at all
-    return tuple(edges)
+    return tuple([_edge(a) if isinstance(a, Tensor) else False for a in args])
+
+
+def _edge(t):
+    if not t._rg:
+        return None
+    fn = t.grad_fn
+    return (t, 0) if fn is None else (fn, t._output_nr)
 
 
 def _record(ctx, cls, args, vals, outs):
@@ -387,8 +385,11 @@ class _SavedOutput:
 
     def __init__(self, out, nr):
         self.data = out._data
-        self.box = out._vc_box()
-        self.version = self.box[0]
+        box = out._vc
+        if box is None:
+            box = out._vc_box()
+        self.box = box
+        self.version = box[0]
         self.nr = nr
 
     def unpack(self, node):
