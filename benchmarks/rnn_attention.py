@@ -35,50 +35,9 @@ import ember  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
 from _timing import compare  # noqa: E402
+from models import lstm_lm, gpt  # noqa: E402
 
 torch.set_num_threads(ARGS.threads)
-
-
-# ---- models, written once against either library ----------------------------------------------
-
-def lstm_lm(lib, vocab=2000, emb=128, hidden=256):
-    nn = lib.nn
-
-    class LM(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.embed = nn.Embedding(vocab, emb)
-            self.rnn = nn.LSTM(emb, hidden, num_layers=2)
-            self.decoder = nn.Linear(hidden, vocab)
-
-        def forward(self, tokens):
-            out, _ = self.rnn(self.embed(tokens))
-            return self.decoder(out)
-    return LM()
-
-
-def gpt(lib, vocab=1000, d_model=128, heads=4, layers=2, context=64):
-    nn = lib.nn
-
-    class GPT(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.tok = nn.Embedding(vocab, d_model)
-            self.pos = nn.Embedding(context, d_model)
-            layer = nn.TransformerEncoderLayer(d_model, heads, 4 * d_model, dropout=0.0,
-                                               activation="gelu", batch_first=True,
-                                               norm_first=True)
-            self.blocks = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
-            self.norm = nn.LayerNorm(d_model)
-            self.head = nn.Linear(d_model, vocab)
-            self.register_buffer("mask", nn.Transformer.generate_square_subsequent_mask(context))
-
-        def forward(self, tokens):
-            t = tokens.shape[1]
-            x = self.tok(tokens) + self.pos(lib.arange(t))
-            x = self.blocks(x, mask=self.mask[:t, :t], is_causal=True)
-            return self.head(self.norm(x))
-    return GPT()
 
 
 # ---- one training step --------------------------------------------------------------------------
