@@ -1,5 +1,17 @@
 """ember: PyTorch's programming model and API, in Python, on NumPy and CuPy."""
-import numpy as _np
+import os as _os
+import sys as _sys
+
+# One BLAS thread unless the environment says otherwise (see ember/_threads.py: OpenBLAS's
+# spinning threads make small and mid-sized products many times slower as soon as another
+# process competes for the cores). Set before NumPy loads its BLAS; ember.set_num_threads(n)
+# changes it later.
+_BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+_THREADS_FROM_ENV = any(v in _os.environ for v in _BLAS_THREAD_VARS)
+if not _THREADS_FROM_ENV and "numpy" not in _sys.modules:
+    _os.environ["OPENBLAS_NUM_THREADS"] = "1"
+
+import numpy as _np  # noqa: E402
 
 # PyTorch does not warn on overflow, division by zero or invalid values (it returns inf / nan);
 # NumPy's warnings for them would be noise in every ember program.
@@ -39,6 +51,9 @@ channels_last_3d = _Layout("channels_last_3d")
 globals().update(_PUBLIC)
 
 from . import nn, optim, utils  # noqa: E402,F401
+
+if not _THREADS_FROM_ENV and _threads.blas_threads_adjustable():
+    set_num_threads(1)  # noqa: F821  (NumPy was imported before ember: limit it at run time)
 
 __version__ = "0.1.0"
 
