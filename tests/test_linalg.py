@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import ember
+import helpers
 from helpers import check, gradcheck_fn, randn, randint, raises, to_numpy
 
 F32, F64, C64 = np.float32, np.float64, np.complex64
@@ -22,8 +23,16 @@ def sample(*shape, dtype=F32):
 
 
 def wellcond(*shape, dtype=F32):
-    """Square matrices safely away from singular: random plus 3 I."""
-    return (sample(*shape, dtype=dtype) + 3 * np.eye(shape[-1])).astype(dtype)
+    """Square matrices U diag(s) V with singular values s in [1, 2]: condition number <= 2."""
+    u = np.linalg.qr(sample(*shape, dtype=dtype).astype(np.complex128 if dtype == C64 else F64))[0]
+    v = np.linalg.qr(sample(*shape, dtype=dtype).astype(u.dtype))[0]
+    s = 1 + helpers.RNG.random(shape[:-1])
+    return ((u * s[..., None, :]) @ v).astype(dtype)
+
+
+def triangular(*shape, dtype=F32):
+    """Matrices whose triangles are well conditioned: small entries, 3 on the diagonal."""
+    return (0.3 * sample(*shape, dtype=dtype) + 3 * np.eye(shape[-1])).astype(dtype)
 
 
 def spd(*shape, dtype=F32):
@@ -189,25 +198,25 @@ def test_solve_errors():
 @pytest.mark.parametrize("left", [True, False])
 @pytest.mark.parametrize("unit", [True, False])
 def test_solve_triangular(upper, left, unit):
-    a, b = wellcond(2, 3, 3), randn(2, 3, 2) if left else randn(2, 2, 3)
+    a, b = triangular(2, 3, 3), randn(2, 3, 2) if left else randn(2, 2, 3)
     fn = lambda lib, x, y: lib.linalg.solve_triangular(x, y, upper=upper, left=left,  # noqa: E731
                                                        unitriangular=unit)
     check(fn, a, b, atol=1e-4, rtol=1e-4)
-    gradcheck_fn(fn, wellcond(3, 3), randn(1, 3, 2) if left else randn(1, 2, 3))
+    gradcheck_fn(fn, triangular(3, 3), randn(1, 3, 2) if left else randn(1, 2, 3))
 
 
 def test_solve_triangular_more():
     # broadcast batch dims, complex, a zero diagonal (inf/nan, no error, as trsm)
-    check(lambda lib, x, y: lib.linalg.solve_triangular(x, y, upper=False), wellcond(2, 1, 3, 3),
+    check(lambda lib, x, y: lib.linalg.solve_triangular(x, y, upper=False), triangular(2, 1, 3, 3),
           randn(4, 3, 1), atol=1e-4, rtol=1e-4)
     check(lambda lib, x, y: lib.linalg.solve_triangular(x, y, upper=True),
-          wellcond(3, 3, dtype=C64), crandn(3, 2), atol=1e-4, rtol=1e-4)
+          triangular(3, 3, dtype=C64), crandn(3, 2), atol=1e-4, rtol=1e-4)
     singular = np.triu(randn(3, 3))
     singular[1, 1] = 0
     check(lambda lib, x, y: lib.linalg.solve_triangular(x, y, upper=True), singular, randn(3, 2),
           grad=False)
-    check(lambda lib, x, y: lib.triangular_solve(y, x, upper=False, transpose=True), wellcond(3, 3),
-          randn(3, 2), atol=1e-4, rtol=1e-4)
+    check(lambda lib, x, y: lib.triangular_solve(y, x, upper=False, transpose=True),
+          triangular(3, 3), randn(3, 2), atol=1e-4, rtol=1e-4)
     r = ember.triangular_solve(ember.ones(2, 1), ember.eye(2))
     assert r._fields == ("solution", "cloned_coefficient")
     raises(RuntimeError, r"linalg\.solve_triangular: The input tensor B must have at least 2 "
@@ -262,8 +271,9 @@ def test_cholesky_errors():
 @pytest.mark.parametrize("mode", ["reduced", "complete", "r"])
 def test_qr(shape, mode):
     differentiable = mode == "reduced" or (mode == "complete" and shape[-2] <= shape[-1])
+    # single precision: gradients through R^-1 and (for wide A) the split of R lose digits
     check(lambda lib, x: lib.linalg.qr(x, mode=mode), randn(*shape), atol=1e-4, rtol=1e-4,
-          grad=differentiable)
+          grad=differentiable, grad_atol=1e-2, grad_rtol=1e-2)
 
 
 def test_qr_gradcheck_complex_and_legacy():
@@ -367,7 +377,9 @@ def _eig_invariants(lib, x):
 @pytest.mark.parametrize("dtype", [F32, F64, C64])
 def test_eig(dtype):
     a = sample(2, 3, 3, dtype=dtype)
-    check(_eig_invariants, a, atol=1e-3, rtol=1e-3)
+    # gradients scale with 1 / (eigenvalue gaps): in single precision they keep ~3 digits
+    loose = 1e-3 if dtype == F64 else 1e-2
+    check(_eig_invariants, a, atol=1e-3, rtol=1e-3, grad_atol=loose, grad_rtol=loose)
     e = ember.linalg.eig(ember.tensor(a))
     t = torch.linalg.eig(torch.tensor(a))
     assert e.eigenvalues.dtype.name == str(t.eigenvalues.dtype).replace("torch.", "")
@@ -435,7 +447,7 @@ def test_matrix_rank():
                                    ((2, 5, 3), (1, 5, 2))])
 def test_lstsq(driver, sa, sb):
     check(lambda lib, a, b: lib.linalg.lstsq(a, b, driver=driver), randn(*sa), randn(*sb),
-          atol=1e-4, rtol=1e-4)
+          atol=1e-4, rtol=1e-4, grad_atol=1e-3, grad_rtol=1e-3)
 
 
 def test_lstsq_more():
@@ -837,6 +849,16 @@ def test_out_and_methods():
                  "slogdet", "lu", "triangular_solve", "cholesky_solve", "cholesky_inverse",
                  "lu_solve", "orgqr", "matrix_power", "cross"):
         assert callable(getattr(t, name)), name
+
+
+def test_noncontiguous_inputs():
+    # transposed and strided views of the inputs
+    check(lambda lib, x, y: lib.linalg.solve(x.mT, y.mT), wellcond(3, 3), randn(2, 3),
+          atol=1e-4, rtol=1e-4)
+    check(lambda lib, x: lib.linalg.svdvals(x[:, ::2]), randn(4, 6))
+    check(lambda lib, x: lib.linalg.det(x.mT), wellcond(3, 3, 3), atol=1e-4,
+          rtol=1e-4)
+    check(lambda lib, x: lib.einsum("ij,jk", x.t(), x), randn(3, 2))
 
 
 @pytest.mark.gpu
