@@ -358,10 +358,6 @@ def dropping(training_default):
         arg(s, 0, "p", 0.5) > 0
 
 
-def grad_of_non_square(s, dtype):
-    return dtype == torch.float64 and s.input.shape[-1] != s.input.shape[-2]
-
-
 def output_padding_past_stride(s, dtype):
     """A transposed convolution's gradient sample with output_padding >= stride (allowed when
     it is below the dilation)."""
