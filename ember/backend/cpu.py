@@ -140,15 +140,190 @@ def windows(xp, xpad, counts, ksize, stride, dilation):
 
 
 # ---- convolution -----------------------------------------------------------------------------
-# Channels-last inside: im2col gives, per group, a matrix (N*L, K*Cg) whose columns are ordered
-# (kernel offset, channel). Every product is a 2-D matmul (NumPy's stacked matmul does not call
-# BLAS), oriented so that BLAS can split a large dimension across its threads. Depthwise
-# convolutions (one input channel per group) are K broadcast multiply-adds instead.
+# A convolution is a few large matrix products on im2col "columns", in one of three layouts,
+# each the fastest for some shapes (measured against PyTorch on one core):
+# - "images": channels-first columns per image, (C*K, L), and one product per image (a stacked
+#   matmul) writing the (N, O, *L) output in place. Best when C*K is small (first layers), for
+#   1x1 kernels (the input is its own columns) and for groups (one product per group).
+# - "rows": 2-D, stride 1 along the height. Per image, the kW taps of every padded input row,
+#   (kW*C, Hp*OW): 3x the input, not 9x. One product with all kernel rows at once,
+#   (kH*O, kW*C), gives per kernel row i the partial sums of every padded row; output row oh
+#   takes padded row oh + i*dH of each, so the output is kH shifted contiguous slices added.
+# - "channels-last": columns (N*L, K*C) times (K*C, O), the result moved to channels-first. Best
+#   for many channels on small images.
+# The batch goes through in chunks of images whose columns take about CHUNK_BYTES, so that the
+# copies and products run from the CPU cache (all at once on a GPU). The input gradient of a
+# stride-1 convolution is the convolution of the output gradient with the flipped kernel (any
+# layout above); otherwise it is one product per image and a strided add per kernel offset.
+# Depthwise convolutions (one input channel per group) are K broadcast multiply-adds instead.
+
+CHUNK_BYTES = 1 << 20
+SMALL_COLUMNS = 32     # C * K up to this: the "images" layout
+ROWS_MIN_LENGTH = 256  # output positions per image from which the "rows" layout pays
+
+
+def _chunks(xp, n, image_bytes):
+    """(step, [(start, stop), ...]): the batch of ``n`` in chunks of about CHUNK_BYTES (of
+    per-image work ``image_bytes``); one chunk for CuPy."""
+    step = n if xp is not np else max(1, min(n, CHUNK_BYTES // max(1, image_bytes)))
+    return step, [(a, min(a + step, n)) for a in range(0, n, max(step, 1))]
+
+
+def _unpadded(pads):
+    return not any(lo or hi for lo, hi in pads)
+
+
+def _padder(xp, x, pads, step):
+    """A function ``(a, b) -> x[a:b]`` zero-padded by ``pads``, filling one buffer reused for
+    every chunk (its border is zeroed once)."""
+    if _unpadded(pads):
+        return lambda a, b: x[a:b]
+    buf = xp.zeros((step, x.shape[1]) + tuple(n + lo + hi for n, (lo, hi) in
+                                              zip(x.shape[2:], pads)), x.dtype)
+    inner = (slice(None), slice(None)) + crop(pads, x.shape[2:])
+
+    def chunk(a, b):
+        view = buf[:b - a]
+        view[inner] = x[a:b]
+        return view
+    return chunk
+
+
+def _layout(channels, ksize, counts, stride, groups):
+    """Which of the three layouts (see above) a convolution of this shape runs in."""
+    k = math.prod(ksize)
+    if groups > 1 or k == 1 or channels * k <= SMALL_COLUMNS:
+        return "images"
+    if len(ksize) == 2 and stride[0] == 1 and ksize[0] > 1 \
+            and math.prod(counts) >= ROWS_MIN_LENGTH:
+        return "rows"
+    return "last"
+
+
+def conv(xp, x, w, b, stride, padding, dilation, groups):
+    """Cross-correlation of ``x`` (N, C, *S) with ``w`` (O, C/groups, *k), plus ``b`` (O) or
+    None; ``padding`` is one (before, after) pair per spatial dim."""
+    dtype = x.dtype
+    x, w = upcast(x), upcast(w)
+    b = None if b is None else upcast(b)
+    counts = tuple(window_count(n, k, s, p, d) for n, k, s, p, d in
+                   zip(x.shape[2:], w.shape[2:], stride, padding, dilation))
+    if w.shape[1] == 1 and groups > 1:
+        y = _depthwise(xp, _channels_last(xp, x, padding), w, b, counts, stride, dilation)
+    else:
+        layout = _layout(x.shape[1], w.shape[2:], counts, stride, groups)
+        run = _conv_images if layout == "images" else _conv_rows if layout == "rows" \
+            else _conv_last
+        y = run(xp, x, w, b, counts, stride, padding, dilation, groups)
+    return y.astype(dtype, copy=False)
+
+
+def _image_columns(xp, x, counts, ksize, stride, pads, dilation):
+    """Yields ``(a, b, columns)`` over the batch of ``x`` in chunks: the channels-first columns
+    (b - a, C, *k, *counts) of x[a:b]."""
+    n, c = x.shape[:2]
+    d = len(ksize)
+    step, ranges = _chunks(xp, n, c * math.prod(ksize) * math.prod(counts) * x.itemsize)
+    if math.prod(ksize) == 1 and _unpadded(pads) and all(s == 1 for s in stride):
+        for a, e in ranges:  # a 1x1 kernel reads the input as it is
+            yield a, e, x[a:e]
+        return
+    pad = _padder(xp, x, pads, step)
+    buf = xp.empty((step, c) + tuple(ksize) + tuple(counts), x.dtype)
+    order = (0, 1) + tuple(range(2 + d, 2 + 2 * d)) + tuple(range(2, 2 + d))
+    for a, e in ranges:
+        cols = buf[:e - a]
+        cols[...] = windows(xp, pad(a, e), counts, ksize, stride, dilation).transpose(order)
+        yield a, e, cols
+
+
+def _conv_images(xp, x, w, b, counts, stride, pads, dilation, groups):
+    n = x.shape[0]
+    o, cg = w.shape[:2]
+    rows, length = cg * math.prod(w.shape[2:]), math.prod(counts)
+    wg = w.reshape(groups, o // groups, rows)
+    out = xp.empty((n, groups, o // groups, length), x.dtype)
+    for a, e, cols in _image_columns(xp, x, counts, w.shape[2:], stride, pads, dilation):
+        part = out[a:e]
+        xp.matmul(wg, cols.reshape(e - a, groups, rows, length), out=part)
+        if b is not None:
+            part += b.reshape(groups, -1, 1)
+    return out.reshape((n, o) + counts)
+
+
+def _conv_rows(xp, x, w, b, counts, stride, pads, dilation, groups):
+    n, c = x.shape[:2]
+    o, _, kh, kw = w.shape
+    oh, ow = counts
+    dh = dilation[0]
+    hp = x.shape[2] + pads[0][0] + pads[0][1]
+    plane, length = hp * ow, oh * ow
+    wb = w.transpose(2, 0, 3, 1).reshape(kh * o, kw * c)  # rows (i, o), columns (j, c)
+    step, ranges = _chunks(xp, n, (kw * c + kh * o) * plane * x.itemsize)
+    pad = _padder(xp, x, pads, step)
+    taps = xp.empty((step, kw, c, hp, ow), x.dtype)
+    sums = xp.empty((step, kh * o, plane), x.dtype)
+    out = xp.empty((n, o, length), x.dtype)
+    for a, e in ranges:
+        m = e - a
+        xm = pad(a, e)
+        st = xm.strides
+        taps[:m] = as_strided(xp, xm, (m, kw, c, hp, ow),
+                              (st[0], dilation[1] * st[3], st[1], st[2], stride[1] * st[3]))
+        z = sums[:m]
+        xp.matmul(wb, taps[:m].reshape(m, kw * c, plane), out=z)
+        y = out[a:e]
+        shift = dh * ow
+        xp.add(z[:, :o, :length], z[:, o:2 * o, shift:shift + length], out=y)
+        for i in range(2, kh):
+            y += z[:, i * o:(i + 1) * o, i * shift:i * shift + length]
+        if b is not None:
+            y += b[:, None]
+    return out.reshape((n, o) + counts)
+
+
+def _last_columns(xp, x, counts, ksize, stride, pads, dilation):
+    """Yields ``(a, b, columns)`` over the batch of ``x`` in chunks: the channels-last columns
+    ((b - a) * L, K * C) of x[a:b], ordered (kernel offset, channel)."""
+    n, c = x.shape[:2]
+    k, length = math.prod(ksize), math.prod(counts)
+    step, ranges = _chunks(xp, n, c * k * length * x.itemsize)
+    xcl = xp.zeros((step,) + tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pads))
+                   + (c,), x.dtype)  # the padding stays zero
+    inner = (slice(None),) + crop(pads, x.shape[2:])
+    buf = xp.empty((step,) + tuple(counts) + tuple(ksize) + (c,), x.dtype)
+    for a, e in ranges:
+        m = e - a
+        xm = xcl[:m]
+        xm[inner] = xp.moveaxis(x[a:e], 1, -1)
+        st = xm.strides
+        cols = buf[:m]
+        cols[...] = as_strided(xp, xm, cols.shape, (st[0],)
+                               + tuple(s * t for s, t in zip(stride, st[1:-1]))
+                               + tuple(d * t for d, t in zip(dilation, st[1:-1])) + (st[-1],))
+        yield a, e, cols.reshape(m * length, k * c)
+
+
+def _conv_last(xp, x, w, b, counts, stride, pads, dilation, groups):
+    n, c = x.shape[:2]
+    o = w.shape[0]
+    ksize = w.shape[2:]
+    wm = w.reshape(o, c, -1).transpose(0, 2, 1).reshape(o, -1)  # columns (offset, channel)
+    out = xp.empty((n, o) + counts, x.dtype)
+    bias = None if b is None else b.reshape((-1,) + (1,) * len(counts))
+    for a, e, cols in _last_columns(xp, x, counts, ksize, stride, pads, dilation):
+        y = xp.moveaxis(xp.matmul(cols, wm.T).reshape((e - a,) + counts + (o,)), -1, 1)
+        if bias is None:
+            out[a:e] = y
+        else:
+            xp.add(y, bias, out=out[a:e])
+    return out
+
 
 def _channels_last(xp, x, pads):
     """``x`` (N, C, *S) as a zero-padded channels-last array (N, *(S + pads), C)."""
     moved = xp.moveaxis(x, 1, -1)
-    padded_ = any(lo or hi for lo, hi in pads)
+    padded_ = not _unpadded(pads)
     if not padded_ and moved.flags.c_contiguous:
         return moved
     shape = (x.shape[0],) + tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads)) \
@@ -158,10 +333,10 @@ def _channels_last(xp, x, pads):
     return out
 
 
-def _channels_first(xp, y, dtype, bias=None):
-    """Channels-last (N, *L, C) as a new C-contiguous (N, C, *L) array of ``dtype``, plus
-    ``bias`` (C) if given."""
-    out = xp.empty((y.shape[0], y.shape[-1]) + y.shape[1:-1], dtype)
+def _channels_first(xp, y, bias=None):
+    """Channels-last (N, *L, C) as a new C-contiguous (N, C, *L) array, plus ``bias`` (C) if
+    given."""
+    out = xp.empty((y.shape[0], y.shape[-1]) + y.shape[1:-1], y.dtype)
     moved = xp.moveaxis(y, -1, 1)
     if bias is None:
         assign(xp, out, moved)
@@ -169,7 +344,7 @@ def _channels_first(xp, y, dtype, bias=None):
         bias = bias.reshape((-1,) + (1,) * (y.ndim - 2))
 
         def part(a, b):
-            xp.add(moved[a:b], bias, out=out[a:b], casting="unsafe")
+            xp.add(moved[a:b], bias, out=out[a:b])
         in_parallel(xp, out.shape[0], part, out.size)
     return out
 
@@ -179,97 +354,7 @@ def _tap(xcl, offset, counts, stride, dilation):
     return xcl[(slice(None),) + strided_region(offset, counts, stride, dilation)]
 
 
-def _columns(xp, xcl, counts, ksize, stride, dilation, groups):
-    """im2col of channels-last ``xcl``: one (N*L, K*Cg) matrix per group."""
-    st = xcl.strides
-    n, c = xcl.shape[0], xcl.shape[-1]
-    view = as_strided(xp, xcl, (n,) + tuple(counts) + tuple(ksize) + (c,),
-                      (st[0],) + tuple(s * a for s, a in zip(stride, st[1:-1]))
-                      + tuple(d * a for d, a in zip(dilation, st[1:-1])) + (st[-1],))
-    rows, cg, k = n * math.prod(counts), c // groups, math.prod(ksize)
-    if groups == 1:
-        cols = xp.empty(view.shape, view.dtype)
-        assign(xp, cols, view)
-        return [cols.reshape(rows, k * c)]
-    return [view[..., i * cg:(i + 1) * cg].reshape(rows, k * cg) for i in range(groups)]
-
-
-def _row_flat(x_shape, w_shape, stride, padding, groups):
-    """Whether a convolution takes the row-flat path: 2-D, one group, stride 1 along the
-    height, enough channels for the products to pay, and few wasted rows (the path computes
-    every padded input row)."""
-    if len(x_shape) != 4 or groups != 1 or stride[0] != 1 or w_shape[2] == 1 or x_shape[1] < 8:
-        return False
-    rows = x_shape[2] + padding[0][0] + padding[0][1]
-    return rows * 4 <= (rows - w_shape[2] + 1) * 5
-
-
-def _row_windows(xp, xcl, kernel, stride, dilation, width):
-    """The row-flat im2col of a 2-D convolution: (N * Hp * OW + tail, kW * C), row
-    (n, h, ow) holding the kW taps that output column ow reads in padded input row h. Kernel
-    row i of output row (n, oh, ow) is then row (n, oh + i * dH, ow): the rows shifted by
-    i * dH * OW, so each kernel row is one product on a contiguous slice (the rows computed
-    for h >= OH are thrown away)."""
-    n, hp, _, c = xcl.shape
-    kh, kw = kernel
-    rows = n * hp * width
-    out = xp.empty((rows + (kh - 1) * dilation[0] * width, kw * c), xcl.dtype)
-    out[rows:] = 0
-    st = xcl.strides
-    assign(xp, out[:rows].reshape(n, hp, width, kw, c), as_strided(
-        xp, xcl, (n, hp, width, kw, c), (st[0], st[1], stride[1] * st[2], dilation[1] * st[2],
-                                         st[3])))
-    return out
-
-
-def _row_slices(windows, kernel_rows, dilation, rows, width):
-    """The slice of the row-flat windows each kernel row multiplies."""
-    return [windows[i * dilation * width:i * dilation * width + rows] for i in range(kernel_rows)]
-
-
-def _geometry(x_shape, w_shape, stride, padding, dilation):
-    counts = tuple(window_count(s, k, st, p, d) for s, k, st, p, d in
-                   zip(x_shape[2:], w_shape[2:], stride, padding, dilation))
-    return counts, x_shape[0] * math.prod(counts), math.prod(w_shape[2:])
-
-
-def conv(xp, x, w, b, stride, padding, dilation, groups, keep_columns=False):
-    """Cross-correlation of ``x`` (N, C, *S) with ``w`` (O, C/groups, *k), plus ``b`` (O) or
-    None; ``padding`` is one (before, after) pair per spatial dim. Returns (y, columns): the
-    im2col matrices if ``keep_columns`` (``conv_weight_grad`` can reuse them), else None."""
-    dtype = x.dtype
-    x, w = upcast(x), upcast(w)
-    b = None if b is None else upcast(b)
-    o, cg = w.shape[:2]
-    counts, rows, k = _geometry(x.shape, w.shape, stride, padding, dilation)
-    xcl = _channels_last(xp, x, padding)
-    if cg == 1 and groups > 1:
-        return _depthwise(xp, xcl, w, b, counts, stride, dilation, dtype), None
-    if _row_flat(x.shape, w.shape, stride, padding, groups):
-        windows = _row_windows(xp, xcl, w.shape[2:], stride, dilation, counts[1])
-        n, hp = xcl.shape[:2]
-        kh = w.shape[2]
-        wr = w.transpose(2, 3, 1, 0).reshape(kh, -1, o)  # (kH, kW * C, O)
-        y = None
-        for part, wi in zip(_row_slices(windows, kh, dilation[0], n * hp * counts[1],
-                                        counts[1]), wr):
-            y = xp.matmul(part, wi) if y is None else xp.add(y, xp.matmul(part, wi), out=y)
-        y = y.reshape(n, hp, counts[1], o)[:, :counts[0]]
-        return _channels_first(xp, y, dtype, b), (windows if keep_columns else None)
-    og = o // groups
-    wm = w.reshape(o, cg, k).transpose(0, 2, 1).reshape(o, k * cg)
-    columns = _columns(xp, xcl, counts, w.shape[2:], stride, dilation, groups)
-    if groups == 1:
-        y = xp.matmul(columns[0], wm.T)  # (N*L, O)
-    else:
-        y = xp.empty((rows, o), x.dtype)
-        for i, cols in enumerate(columns):
-            y[:, i * og:(i + 1) * og] = xp.matmul(cols, wm[i * og:(i + 1) * og].T)
-    y = _channels_first(xp, y.reshape((x.shape[0],) + counts + (o,)), dtype, b)
-    return y, (columns if keep_columns else None)
-
-
-def _depthwise(xp, xcl, w, b, counts, stride, dilation, dtype):
+def _depthwise(xp, xcl, w, b, counts, stride, dilation):
     """Convolution with one input channel per group: y[..., c, j] = sum over kernel offsets
     of the tap times w[c * m + j] (m outputs per channel)."""
     c = xcl.shape[-1]
@@ -279,102 +364,176 @@ def _depthwise(xp, xcl, w, b, counts, stride, dilation, dtype):
     for i, offset in enumerate(offsets(w.shape[2:])):
         part = _tap(xcl, offset, counts, stride, dilation)[..., None] * wk[:, :, i]
         y = part if y is None else xp.add(y, part, out=y)
-    return _channels_first(xp, y.reshape(y.shape[:-2] + (c * m,)), dtype, b)
+    return _channels_first(xp, y.reshape(y.shape[:-2] + (c * m,)), b)
 
 
 def conv_input_grad(xp, g, w, size, stride, padding, dilation, groups):
     """The gradient of ``conv`` with respect to its input of spatial ``size``, for output
-    gradient ``g`` (N, O, *L); also the transposed convolution of ``g`` with ``w``. One product
-    per kernel offset, added into the strided region of the input it came from."""
-    pads = padding
+    gradient ``g`` (N, O, *L); also the transposed convolution of ``g`` with ``w``."""
     dtype = g.dtype
     g, w = upcast(g), upcast(w)
+    counts = g.shape[2:]
+    ksize = w.shape[2:]
+    if w.shape[1] == 1 and groups > 1:
+        out = _depthwise_input_grad(xp, g, w, size, stride, padding, dilation, groups)
+    else:
+        # stride 1: a convolution of g padded by the kernel's reach less the forward padding
+        flipped_pads = tuple((d * (k - 1) - lo, s - c + lo) for s, c, k, d, (lo, _) in
+                             zip(size, counts, ksize, dilation, padding))
+        if all(s == 1 for s in stride) and all(lo >= 0 and hi >= 0 for lo, hi in flipped_pads):
+            o, cg = w.shape[:2]
+            flip = w[(slice(None), slice(None)) + (slice(None, None, -1),) * len(ksize)]
+            wf = flip.reshape((groups, o // groups, cg) + ksize).swapaxes(1, 2).reshape(
+                (groups * cg, o // groups) + ksize)
+            out = conv(xp, g, wf, None, stride, flipped_pads, dilation, groups)
+        else:
+            out = _input_grad_images(xp, g, w, size, stride, padding, dilation, groups)
+    return out.astype(dtype, copy=False)
+
+
+def _input_grad_images(xp, g, w, size, stride, pads, dilation, groups):
+    """Per image, the columns' gradient (one product per group), each kernel offset's part
+    added into the strided region of the (padded) input it came from."""
+    n, o = g.shape[:2]
+    counts = g.shape[2:]
+    cg = w.shape[1]
+    ksize = w.shape[2:]
+    c, rows, length = cg * groups, cg * math.prod(ksize), math.prod(counts)
+    wt = w.reshape(groups, o // groups, rows).swapaxes(1, 2)
+    gm = g.reshape(n, groups, o // groups, length)
+    extent = tuple(max(s + lo + hi, st * (m - 1) + d * (k - 1) + 1) for s, (lo, hi), st, m, d, k
+                   in zip(size, pads, stride, counts, dilation, ksize))
+    out = xp.empty((n, c) + tuple(size), g.dtype)
+    step, ranges = _chunks(xp, n, groups * rows * length * g.itemsize)
+    buf = xp.empty((step, groups, rows, length), g.dtype)
+    direct = _unpadded(pads) and extent == tuple(size)  # add straight into the output
+    acc = None if direct else xp.empty((step, c) + extent, g.dtype)
+    lead = (slice(None), slice(None))
+    for a, e in ranges:
+        m = e - a
+        cols = buf[:m]
+        xp.matmul(wt, gm[a:e], out=cols)
+        taps = cols.reshape((m, c) + tuple(ksize) + tuple(counts))
+        region = out[a:e] if direct else acc[:m]
+        region[...] = 0
+        for offset in offsets(ksize):
+            region[lead + strided_region(offset, counts, stride, dilation)] += taps[lead + offset]
+        if not direct:
+            out[a:e] = region[lead + crop(pads, size)]
+    return out
+
+
+def _depthwise_input_grad(xp, g, w, size, stride, pads, dilation, groups):
+    """The input gradient of a depthwise convolution: broadcast products per kernel offset."""
     n, o = g.shape[:2]
     counts = g.shape[2:]
     ksize = w.shape[2:]
-    cg = w.shape[1]
     og = o // groups
     extent = [max(s + lo + hi, st * (c - 1) + d * (k - 1) + 1)
               for s, (lo, hi), st, c, d, k in zip(size, pads, stride, counts, dilation, ksize)]
-    acc = xp.zeros((n,) + tuple(extent) + (groups * cg,), g.dtype)
-    gcl = xp.moveaxis(g, 1, -1)  # (N, *L, O)
+    acc = xp.zeros((n,) + tuple(extent) + (groups,), g.dtype)
+    gcl = xp.moveaxis(g, 1, -1).reshape((n,) + tuple(counts) + (groups, og))
+    wk = w.reshape(groups, og, math.prod(ksize))
     lead = (slice(None),)
-    if cg == 1 and groups > 1:  # depthwise: broadcast products
-        gcl = gcl.reshape(gcl.shape[:-1] + (groups, og))
-        wk = w.reshape(groups, og, math.prod(ksize))
-        for i, offset in enumerate(offsets(ksize)):
-            acc[lead + strided_region(offset, counts, stride, dilation)] += \
-                (gcl * wk[:, :, i]).sum(-1) if og > 1 else gcl[..., 0] * wk[:, 0, i]
-    else:
-        gm = xp.empty(gcl.shape, gcl.dtype)
-        assign(xp, gm, gcl)
-        gm = gm.reshape(n * math.prod(counts), o)  # (N*L, O)
-        wk = xp.ascontiguousarray(w.reshape(o, cg, math.prod(ksize)).transpose(2, 0, 1))
-        for i, offset in enumerate(offsets(ksize)):
-            region = acc[lead + strided_region(offset, counts, stride, dilation)]
-            for j in range(groups):
-                part = xp.matmul(gm[:, j * og:(j + 1) * og], wk[i, j * og:(j + 1) * og])
-                _add_into(xp, region[..., j * cg:(j + 1) * cg],
-                          part.reshape(region.shape[:-1] + (cg,)))
-    return _channels_first(xp, acc[lead + crop(pads, size)], dtype)
+    for i, offset in enumerate(offsets(ksize)):
+        acc[lead + strided_region(offset, counts, stride, dilation)] += \
+            (gcl * wk[:, :, i]).sum(-1) if og > 1 else gcl[..., 0] * wk[:, 0, i]
+    return _channels_first(xp, acc[lead + crop(pads, size)])
 
 
-def _add_into(xp, out, values):
-    """``out += values``, split across threads."""
-    def part(a, b):
-        out[a:b] += values[a:b]
-    in_parallel(xp, out.shape[0], part, out.size)
-
-
-def conv_weight_grad(xp, x, g, ksize, stride, padding, dilation, groups, columns=None):
-    """The gradient of ``conv`` with respect to its weight of spatial size ``ksize``
-    (``columns``: the forward's im2col matrices, if it kept them)."""
+def conv_weight_grad(xp, x, g, ksize, stride, padding, dilation, groups):
+    """The gradient of ``conv`` with respect to its weight of spatial size ``ksize``."""
     dtype = x.dtype
     x, g = upcast(x), upcast(g)
+    c = x.shape[1]
+    layout = _layout(c // groups, ksize, g.shape[2:], stride, groups)
+    if c == groups and groups > 1:
+        gw = _depthwise_weight_grad(xp, x, g, ksize, stride, padding, dilation, groups)
+    elif layout == "images":
+        gw = _weight_grad_images(xp, x, g, ksize, stride, padding, dilation, groups)
+    elif layout == "rows":
+        gw = _weight_grad_rows(xp, x, g, ksize, stride, padding, dilation)
+    else:
+        gw = _weight_grad_last(xp, x, g, ksize, stride, padding, dilation)
+    return gw.astype(dtype, copy=False)
+
+
+def _weight_grad_images(xp, x, g, ksize, stride, pads, dilation, groups):
     n, o = g.shape[:2]
     counts = g.shape[2:]
     cg = x.shape[1] // groups
-    og = o // groups
-    k = math.prod(ksize)
-    if cg == 1 and groups > 1:  # depthwise: one reduction per kernel offset
-        xcl = _channels_last(xp, x, padding)
-        gcl = xp.moveaxis(g, 1, -1).reshape(g.shape[:1] + counts + (groups, og))
-        gw = xp.empty((groups, og, k), g.dtype)
-        lead = "nxyz"[:1 + len(counts)]  # the batch and spatial dims, summed over
-        spec = f"{lead}c,{lead}cj->cj"
-        for i, offset in enumerate(offsets(ksize)):
-            gw[:, :, i] = xp.einsum(spec, _tap(xcl, offset, counts, stride, dilation), gcl)
-        return gw.reshape((o, 1) + tuple(ksize)).astype(dtype, copy=False)
-    if _row_flat(x.shape, (o, cg) + tuple(ksize), stride, padding, groups):
-        return _row_flat_weight_grad(xp, x, g, ksize, stride, padding, dilation, columns, dtype)
-    positions = math.prod(counts)
-    g_rows = g.reshape(n, o, positions).transpose(1, 0, 2).reshape(o, n * positions)
-    if columns is None:
-        columns = _columns(xp, _channels_last(xp, x, padding), counts, ksize, stride, dilation,
-                           groups)
-    gw = xp.empty((o, cg, k), g.dtype)
-    for j, cols in enumerate(columns):
-        part = xp.matmul(cols.T, g_rows[j * og:(j + 1) * og].T)  # (K*Cg, Og)
-        gw[j * og:(j + 1) * og] = part.reshape(k, cg, og).transpose(2, 1, 0)
-    return gw.reshape((o, cg) + tuple(ksize)).astype(dtype, copy=False)
+    rows, length = cg * math.prod(ksize), math.prod(counts)
+    gm = g.reshape(n, groups, o // groups, length)
+    acc = xp.zeros((groups, o // groups, rows), g.dtype)
+    for a, e, cols in _image_columns(xp, x, counts, ksize, stride, pads, dilation):
+        acc += xp.matmul(gm[a:e], cols.reshape(e - a, groups, rows, length).swapaxes(-1, -2)
+                         ).sum(0)
+    return acc.reshape((o, cg) + tuple(ksize))
 
 
-def _row_flat_weight_grad(xp, x, g, ksize, stride, padding, dilation, windows, dtype):
-    """``conv_weight_grad`` on the row-flat windows: the gradient spread over all padded rows
-    (zero where no output row is), one product per kernel row."""
-    n, o, oh, ow = g.shape
-    hp = x.shape[2] + padding[0][0] + padding[0][1]
-    if windows is None:
-        windows = _row_windows(xp, _channels_last(xp, x, padding), ksize, stride, dilation, ow)
-    spread = xp.zeros((n, hp, ow, o), g.dtype)
-    assign(xp, spread[:, :oh], xp.moveaxis(g, 1, -1))
-    spread = spread.reshape(n * hp * ow, o)
+def _weight_grad_rows(xp, x, g, ksize, stride, pads, dilation):
+    """The weight gradient in the "rows" layout, channels-last: the kW taps of every padded
+    row, (M, kW*C) with M = N*Hp*OW, times the output gradient placed, per kernel row i, at the
+    padded row that kernel row reads, (M, kH*O) (zero elsewhere)."""
+    n, c = x.shape[:2]
+    o, oh, ow = g.shape[1:]
     kh, kw = ksize
-    gw = xp.empty((kh, windows.shape[1], o), g.dtype)
-    for i, part in enumerate(_row_slices(windows, kh, dilation[0], n * hp * ow, ow)):
-        xp.matmul(part.T, spread, out=gw[i])
-    gw = gw.reshape(kh, kw, x.shape[1], o).transpose(3, 2, 0, 1)
-    return xp.ascontiguousarray(gw, dtype=dtype)
+    hp, wp = (s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pads))
+    shift = dilation[0]
+    step, ranges = _chunks(xp, n, (kw * c + kh * o) * hp * ow * x.itemsize)
+    xcl = xp.zeros((step, hp, wp, c), x.dtype)  # the padding stays zero
+    inner = (slice(None),) + crop(pads, x.shape[2:])
+    taps = xp.empty((step, hp, ow, kw, c), x.dtype)
+    spread = xp.zeros((step, hp, ow, kh, o), g.dtype)  # rows no kernel row reads stay zero
+    acc = xp.zeros((kw * c, kh * o), g.dtype)
+    part = xp.empty_like(acc)
+    for a, e in ranges:
+        m = e - a
+        xm = xcl[:m]
+        xm[inner] = xp.moveaxis(x[a:e], 1, -1)
+        st = xm.strides
+        t = taps[:m]
+        t[...] = as_strided(xp, xm, t.shape, (st[0], st[1], stride[1] * st[2],
+                                              dilation[1] * st[2], st[3]))
+        sp = spread[:m]
+        gcl = xp.moveaxis(g[a:e], 1, -1)
+        for i in range(kh):
+            sp[:, i * shift:i * shift + oh, :, i] = gcl
+        acc += xp.matmul(t.reshape(-1, kw * c).T, sp.reshape(-1, kh * o), out=part)
+    # acc[(j, c), (i, o)] -> (O, C, kH, kW)
+    return acc.reshape(kw, c, kh, o).transpose(3, 1, 2, 0)
+
+
+def _weight_grad_last(xp, x, g, ksize, stride, pads, dilation):
+    n, o = g.shape[:2]
+    counts = g.shape[2:]
+    c = x.shape[1]
+    acc = xp.zeros((math.prod(ksize) * c, o), g.dtype)
+    part = xp.empty_like(acc)
+    gcl = None
+    for a, e, cols in _last_columns(xp, x, counts, ksize, stride, pads, dilation):
+        if gcl is None:
+            gcl = xp.empty((e - a,) + tuple(counts) + (o,), g.dtype)
+        gm = gcl[:e - a]
+        gm[...] = xp.moveaxis(g[a:e], 1, -1)
+        acc += xp.matmul(cols.T, gm.reshape(-1, o), out=part)
+    d = len(ksize)
+    return acc.reshape(tuple(ksize) + (c, o)).transpose((d + 1, d) + tuple(range(d)))
+
+
+def _depthwise_weight_grad(xp, x, g, ksize, stride, pads, dilation, groups):
+    """One reduction per kernel offset of the taps times the output gradient."""
+    o = g.shape[1]
+    counts = g.shape[2:]
+    og = o // groups
+    xcl = _channels_last(xp, x, pads)
+    gcl = xp.moveaxis(g, 1, -1).reshape(g.shape[:1] + counts + (groups, og))
+    gw = xp.empty((groups, og, math.prod(ksize)), g.dtype)
+    lead = "nxyz"[:1 + len(counts)]  # the batch and spatial dims, summed over
+    spec = f"{lead}c,{lead}cj->cj"
+    for i, offset in enumerate(offsets(ksize)):
+        gw[:, :, i] = xp.einsum(spec, _tap(xcl, offset, counts, stride, dilation), gcl)
+    return gw.reshape((o, 1) + tuple(ksize))
 
 
 # ---- unfold / fold -----------------------------------------------------------------------------

@@ -24,11 +24,6 @@ def _spatial(t):
     return tuple(t._data.shape[2:])
 
 
-# The im2col matrices of a forward are kept for the weight gradient when they take at most this
-# many bytes (recomputing them costs about as much as the forward's matrix product).
-KEEP_COLUMNS_BYTES = 64 << 20
-
-
 class Conv(Function):
     """``y = conv(x, w) + b``: x (N, C, *S), w (O, C/groups, *k), b (O) or None."""
     _raw = True
@@ -38,25 +33,14 @@ class Conv(Function):
     def forward(ctx, x, w, b, **geom):
         ctx.geom = geom
         ctx.save_for_backward(x, w)
-        keep = len(ctx._edges) > 1 and bool(ctx._edges[1]) and x.dtype not in COMPLEX_NP
-        y, ctx.columns = kernels(ctx.xp).conv(ctx.xp, x, w, b, keep_columns=keep, **geom)
-        columns = ctx.columns
-        if columns is not None and sum(c.nbytes for c in (
-                columns if isinstance(columns, list) else [columns])) > KEEP_COLUMNS_BYTES:
-            ctx.columns = None
-        return y
+        return kernels(ctx.xp).conv(ctx.xp, x, w, b, **geom)
 
     @staticmethod
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
         ex, ew, eb = ctx._edges
         gx = ConvInputGrad.apply(grad, _conj(w), size=_spatial(x), **ctx.geom) if ex else None
-        gw = None
-        if ew:
-            # the kept columns serve one backward (a second one, with retain_graph, recomputes)
-            columns, ctx.columns = ctx.columns, None
-            gw = ConvWeightGrad.apply(_conj(x), grad, ksize=_spatial(w), columns=columns,
-                                      **ctx.geom)
+        gw = ConvWeightGrad.apply(_conj(x), grad, ksize=_spatial(w), **ctx.geom) if ew else None
         gb = grad.sum((0,) + tuple(range(2, grad.ndim))) if eb else None
         return gx, gw, gb
 
@@ -89,11 +73,10 @@ class ConvWeightGrad(Function):
     op_name = "conv_weight_grad"
 
     @staticmethod
-    def forward(ctx, x, g, ksize, columns=None, **geom):
+    def forward(ctx, x, g, ksize, **geom):
         ctx.geom = geom
         ctx.save_for_backward(x, g)
-        return kernels(ctx.xp).conv_weight_grad(ctx.xp, x, g, ksize=ksize, columns=columns,
-                                                **geom)
+        return kernels(ctx.xp).conv_weight_grad(ctx.xp, x, g, ksize=ksize, **geom)
 
     @staticmethod
     def backward(ctx, grad):

@@ -52,6 +52,16 @@ class Normalize(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, axes, eps, affine_shape):
         xp = ctx.xp
+        ctx.axes, ctx.eps, ctx.affine_shape = axes, eps, affine_shape
+        param = weight if weight is not None else bias if bias is not None else x
+        ctx.param_shape, ctx.param_dtype = param.shape, param.dtype
+        ctx.set_materialize_grads(False)
+        ctx.per_channel = _per_channel(x, weight, bias, axes)
+        if ctx.per_channel:
+            y, mean, var, invstd = _channel_forward(xp, x, weight, bias, eps)
+            ctx.save_for_backward(x, weight, mean, invstd)
+            ctx.mark_non_differentiable(mean, var)
+            return y, mean, var
         xc = x.astype(_F32) if x.dtype in _HALF else x
         if x.size:
             mean = xc.mean(axis=axes, keepdims=True)
@@ -75,11 +85,7 @@ class Normalize(Function):
             y += bias.reshape(affine_shape)
         if y.dtype != x.dtype:
             y = y.astype(x.dtype)
-        ctx.axes, ctx.eps, ctx.affine_shape = axes, eps, affine_shape
-        param = weight if weight is not None else bias if bias is not None else x
-        ctx.param_shape, ctx.param_dtype = param.shape, param.dtype
         ctx.save_for_backward(x, weight, mean, invstd)
-        ctx.set_materialize_grads(False)
         ctx.mark_non_differentiable(mean, var)
         return y, mean, var
 
@@ -91,11 +97,75 @@ class Normalize(Function):
         if GradMode.enabled:
             grads = _backward_in_ops(ctx, grad, x, weight)
         else:
-            grads = _backward_arrays(ctx, grad._data, x._data,
-                                     None if weight is None else weight._data, mean._data,
-                                     invstd._data)
+            backward = _channel_backward if ctx.per_channel else _backward_arrays
+            grads = backward(ctx, grad._data, x._data, None if weight is None else weight._data,
+                             mean._data, invstd._data)
             grads = tuple(None if g is None else _new_tensor(g) for g in grads)
         return grads + (None,) * 3
+
+
+# ---- batch norm: statistics per channel (dim 1) ---------------------------------------------
+# The reductions are einsum passes over (N, C, L); the elementwise steps run on (N, C * L) rows
+# with the per-channel values repeated L times, which NumPy broadcasts much faster than a (C, 1)
+# column when L (the spatial size) is small.
+
+def _per_channel(x, weight, bias, axes):
+    """Whether the statistics are per channel (batch norm) and the fast path applies: a
+    non-empty float32/float64 input and parameters of its dtype."""
+    return (x.ndim >= 2 and axes == (0,) + tuple(range(2, x.ndim)) and x.size > 0
+            and x.dtype not in _HALF
+            and all(p is None or p.dtype == x.dtype for p in (weight, bias)))
+
+
+def _rows(xp, x):
+    """``x`` (N, C, *S) as (N, C, L) and the repeat count L."""
+    n, c = x.shape[:2]
+    length = x.size // (n * c)
+    return x.reshape(n, c, length), length
+
+
+def _channel_forward(xp, x, weight, bias, eps):
+    """The normalized ``x`` and the statistics (mean, var, invstd with the reduced dims kept)."""
+    n, c = x.shape[:2]
+    x3, length = _rows(xp, x)
+    count = n * length
+    mean = xp.einsum("ncl->c", x3) / count
+    y = x3.reshape(n, -1) - xp.repeat(mean, length)
+    y3 = y.reshape(n, c, length)
+    var = xp.einsum("ncl,ncl->c", y3, y3) / count
+    invstd = 1 / xp.sqrt(var + eps)
+    y *= xp.repeat(invstd if weight is None else invstd * weight, length)
+    if bias is not None:
+        y += xp.repeat(bias, length)
+    kept = (1, c) + (1,) * (x.ndim - 2)
+    return y.reshape(x.shape), mean.reshape(kept), var.reshape(kept), invstd.reshape(kept)
+
+
+def _channel_backward(ctx, grad, x, weight, mean, invstd):
+    """The gradients of (x, weight, bias) of batch norm on arrays: with ``xc = x - mean`` and
+    sums over all dims but the channel, ``g_bias = sum(g)``, ``g_weight = invstd *
+    sum(g * xc)`` and ``g_x = a * (g - sum(g) / n) - a * invstd**2 * sum(g * xc) / n * xc``,
+    ``a = invstd * weight``."""
+    xp = ctx.xp
+    e_x, e_w, e_b = ctx._edges[:3]
+    n, c = x.shape[:2]
+    g3, length = _rows(xp, grad)
+    count = n * length
+    mean, invstd = mean.reshape(c), invstd.reshape(c)
+    s_g = xp.einsum("ncl->c", g3)
+    xc = x.reshape(n, -1) - xp.repeat(mean, length)
+    s_gxc = xp.einsum("ncl,ncl->c", g3, xc.reshape(n, c, length))
+    g_w = _to_param(s_gxc * invstd, ctx) if e_w else None
+    g_b = _to_param(s_g, ctx) if e_b else None
+    g_x = None
+    if e_x:
+        a = invstd if weight is None else invstd * weight
+        g_x = grad.reshape(n, -1) - xp.repeat(s_g / count, length)
+        g_x *= xp.repeat(a, length)
+        xc *= xp.repeat(a * invstd * invstd * s_gxc / -count, length)
+        g_x += xc
+        g_x = g_x.reshape(x.shape)
+    return g_x, g_w, g_b
 
 
 def _backward_arrays(ctx, grad, x, weight, mean, invstd):

@@ -88,9 +88,11 @@ def test_half_precision():
                                           ((2, 6, 5), 1)])
 def test_group_norm(shape, groups):
     c = shape[1]
+    # in groups of two values the input gradient is a difference of nearly equal terms
+    tol = dict(rtol=1e-4, grad_rtol=1e-3)
     check(lambda lib, x, w, b: F(lib).group_norm(x, groups, w, b, 1e-3), randn(*shape),
-          randn(c), randn(c), rtol=1e-4)
-    check(lambda lib, x: F(lib).group_norm(x, groups), randn(*shape), rtol=1e-4)
+          randn(c), randn(c), **tol)
+    check(lambda lib, x: F(lib).group_norm(x, groups), randn(*shape), **tol)
 
 
 @pytest.mark.parametrize("shape", [(2, 3, 5), (2, 3, 4, 4)])
