@@ -162,10 +162,12 @@ SMALL_COLUMNS = 32     # C * K up to this: the "images" layout
 ROWS_MIN_LENGTH = 256  # output positions per image from which the "rows" layout pays
 
 
-def _chunks(xp, n, image_bytes):
-    """(step, [(start, stop), ...]): the batch of ``n`` in chunks of about CHUNK_BYTES (of
-    per-image work ``image_bytes``); one chunk for CuPy."""
-    step = n if xp is not np else max(1, min(n, CHUNK_BYTES // max(1, image_bytes)))
+def batch_chunks(xp, n, item_bytes, budget=None):
+    """(step, [(start, stop), ...]): ``n`` items (of ``item_bytes`` of work each) in chunks of
+    about ``budget`` bytes (CHUNK_BYTES), so that each chunk's work stays in the CPU cache; one
+    chunk for CuPy."""
+    budget = CHUNK_BYTES if budget is None else budget
+    step = n if xp is not np else max(1, min(n, budget // max(1, item_bytes)))
     return step, [(a, min(a + step, n)) for a in range(0, n, max(step, 1))]
 
 
@@ -223,7 +225,7 @@ def _image_columns(xp, x, counts, ksize, stride, pads, dilation):
     (b - a, C, *k, *counts) of x[a:b]."""
     n, c = x.shape[:2]
     d = len(ksize)
-    step, ranges = _chunks(xp, n, c * math.prod(ksize) * math.prod(counts) * x.itemsize)
+    step, ranges = batch_chunks(xp, n, c * math.prod(ksize) * math.prod(counts) * x.itemsize)
     if math.prod(ksize) == 1 and _unpadded(pads) and all(s == 1 for s in stride):
         for a, e in ranges:  # a 1x1 kernel reads the input as it is
             yield a, e, x[a:e]
@@ -259,17 +261,13 @@ def _conv_rows(xp, x, w, b, counts, stride, pads, dilation, groups):
     hp = x.shape[2] + pads[0][0] + pads[0][1]
     plane, length = hp * ow, oh * ow
     wb = w.transpose(2, 0, 3, 1).reshape(kh * o, kw * c)  # rows (i, o), columns (j, c)
-    step, ranges = _chunks(xp, n, (kw * c + kh * o) * plane * x.itemsize)
-    pad = _padder(xp, x, pads, step)
-    taps = xp.empty((step, kw, c, hp, ow), x.dtype)
+    step, ranges = batch_chunks(xp, n, (kw * c + kh * o) * plane * x.itemsize)
+    taps = xp.zeros((step, kw, c, hp, ow), x.dtype)  # what reads the padding stays zero
     sums = xp.empty((step, kh * o, plane), x.dtype)
     out = xp.empty((n, o, length), x.dtype)
     for a, e in ranges:
         m = e - a
-        xm = pad(a, e)
-        st = xm.strides
-        taps[:m] = as_strided(xp, xm, (m, kw, c, hp, ow),
-                              (st[0], dilation[1] * st[3], st[1], st[2], stride[1] * st[3]))
+        _row_taps(x[a:e], taps[:m], pads, stride[1], dilation[1])
         z = sums[:m]
         xp.matmul(wb, taps[:m].reshape(m, kw * c, plane), out=z)
         y = out[a:e]
@@ -282,12 +280,28 @@ def _conv_rows(xp, x, w, b, counts, stride, pads, dilation, groups):
     return out.reshape((n, o) + counts)
 
 
+def _row_taps(x, taps, pads, stride, dilation):
+    """``taps[:, j, :, h, ow]`` (m, kW, C, Hp, OW) = the zero-padded ``x`` (m, C, H, W) at row h,
+    column ``ow * stride + j * dilation``, copied straight from ``x`` (the parts of ``taps``
+    that read the padding are left as they are: zero)."""
+    (top, _), (left, _) = pads
+    width, count = x.shape[3], taps.shape[4]
+    rows = slice(top, top + x.shape[2])
+    for j in range(taps.shape[1]):
+        start = j * dilation - left  # the input column output column 0 reads
+        first = 0 if start >= 0 else (stride - 1 - start) // stride
+        stop = min(count, (width - 1 - start) // stride + 1) if width > start else 0
+        if stop > first:
+            col = first * stride + start
+            taps[:, j, :, rows, first:stop] = x[..., col:col + (stop - first - 1) * stride + 1:stride]
+
+
 def _last_columns(xp, x, counts, ksize, stride, pads, dilation):
     """Yields ``(a, b, columns)`` over the batch of ``x`` in chunks: the channels-last columns
     ((b - a) * L, K * C) of x[a:b], ordered (kernel offset, channel)."""
     n, c = x.shape[:2]
     k, length = math.prod(ksize), math.prod(counts)
-    step, ranges = _chunks(xp, n, c * k * length * x.itemsize)
+    step, ranges = batch_chunks(xp, n, c * k * length * x.itemsize)
     xcl = xp.zeros((step,) + tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pads))
                    + (c,), x.dtype)  # the padding stays zero
     inner = (slice(None),) + crop(pads, x.shape[2:])
@@ -404,7 +418,7 @@ def _input_grad_images(xp, g, w, size, stride, pads, dilation, groups):
     extent = tuple(max(s + lo + hi, st * (m - 1) + d * (k - 1) + 1) for s, (lo, hi), st, m, d, k
                    in zip(size, pads, stride, counts, dilation, ksize))
     out = xp.empty((n, c) + tuple(size), g.dtype)
-    step, ranges = _chunks(xp, n, groups * rows * length * g.itemsize)
+    step, ranges = batch_chunks(xp, n, groups * rows * length * g.itemsize)
     buf = xp.empty((step, groups, rows, length), g.dtype)
     direct = _unpadded(pads) and extent == tuple(size)  # add straight into the output
     acc = None if direct else xp.empty((step, c) + extent, g.dtype)
@@ -480,7 +494,7 @@ def _weight_grad_rows(xp, x, g, ksize, stride, pads, dilation):
     kh, kw = ksize
     hp, wp = (s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pads))
     shift = dilation[0]
-    step, ranges = _chunks(xp, n, (kw * c + kh * o) * hp * ow * x.itemsize)
+    step, ranges = batch_chunks(xp, n, (kw * c + kh * o) * hp * ow * x.itemsize)
     xcl = xp.zeros((step, hp, wp, c), x.dtype)  # the padding stays zero
     inner = (slice(None),) + crop(pads, x.shape[2:])
     taps = xp.empty((step, hp, ow, kw, c), x.dtype)

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import _new_tensor
+from ..backend.cpu import batch_chunks
 from ..autograd.function import Function
 from ..autograd.grad_mode import GradMode
 from ._broadcast import sum_to
@@ -109,6 +110,9 @@ class Normalize(Function):
 # with the per-channel values repeated L times, which NumPy broadcasts much faster than a (C, 1)
 # column when L (the spatial size) is small.
 
+BATCH_CHUNK_BYTES = 1 << 19  # rows of the batch taken at a time (three such arrays stay in cache)
+
+
 def _per_channel(x, weight, bias, axes):
     """Whether the statistics are per channel (batch norm) and the fast path applies: a
     non-empty float32/float64 input and parameters of its dtype."""
@@ -145,25 +149,39 @@ def _channel_backward(ctx, grad, x, weight, mean, invstd):
     """The gradients of (x, weight, bias) of batch norm on arrays: with ``xc = x - mean`` and
     sums over all dims but the channel, ``g_bias = sum(g)``, ``g_weight = invstd *
     sum(g * xc)`` and ``g_x = a * (g - sum(g) / n) - a * invstd**2 * sum(g * xc) / n * xc``,
-    ``a = invstd * weight``."""
+    ``a = invstd * weight``. Two passes (the sums, then g_x) over chunks of the batch that stay
+    in the CPU cache, ``xc`` recomputed in each."""
     xp = ctx.xp
     e_x, e_w, e_b = ctx._edges[:3]
     n, c = x.shape[:2]
     g3, length = _rows(xp, grad)
+    x2, g2 = x.reshape(n, -1), grad.reshape(n, -1)
     count = n * length
     mean, invstd = mean.reshape(c), invstd.reshape(c)
-    s_g = xp.einsum("ncl->c", g3)
-    xc = x.reshape(n, -1) - xp.repeat(mean, length)
-    s_gxc = xp.einsum("ncl,ncl->c", g3, xc.reshape(n, c, length))
+    mean_rows = xp.repeat(mean, length)
+    step, ranges = batch_chunks(xp, n, x2[:1].nbytes, BATCH_CHUNK_BYTES)
+    xc = xp.empty((step, c * length), x.dtype)
+    s_g = xp.zeros(c, x.dtype)
+    s_gxc = xp.zeros(c, x.dtype)
+    for a, b in ranges:
+        part = xp.subtract(x2[a:b], mean_rows, out=xc[:b - a])
+        s_g += xp.einsum("ncl->c", g3[a:b])
+        s_gxc += xp.einsum("ncl,ncl->c", g3[a:b], part.reshape(b - a, c, length))
     g_w = _to_param(s_gxc * invstd, ctx) if e_w else None
     g_b = _to_param(s_g, ctx) if e_b else None
     g_x = None
     if e_x:
-        a = invstd if weight is None else invstd * weight
-        g_x = grad.reshape(n, -1) - xp.repeat(s_g / count, length)
-        g_x *= xp.repeat(a, length)
-        xc *= xp.repeat(a * invstd * invstd * s_gxc / -count, length)
-        g_x += xc
+        scale = invstd if weight is None else invstd * weight
+        scale_rows = xp.repeat(scale, length)
+        shift_rows = xp.repeat(s_g / count, length)
+        xc_rows = xp.repeat(scale * invstd * invstd * s_gxc / -count, length)
+        g_x = xp.empty_like(g2)
+        for a, b in ranges:
+            part = xp.subtract(x2[a:b], mean_rows, out=xc[:b - a])
+            part *= xc_rows
+            out = xp.subtract(g2[a:b], shift_rows, out=g_x[a:b])
+            out *= scale_rows
+            out += part
         g_x = g_x.reshape(x.shape)
     return g_x, g_w, g_b
 

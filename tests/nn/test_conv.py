@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import ember
+from ember.backend import cpu
 from helpers import check, gradcheck_fn, randn, raises, to_numpy
 from nn_mirror import compare, copy_state, module_pair
 
@@ -154,6 +155,52 @@ def test_conv_backward_twice_and_inplace_change():
     h.add_(1)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
+
+
+# ---- the CPU kernels' layouts -------------------------------------------------------------------
+
+# (input shape, weight shape, kwargs): geometries each layout must handle
+LAYOUT_CASES = [
+    ((3, 5, 9, 8), (4, 5, 3, 3), dict(padding=1)),
+    ((3, 4, 7, 9), (6, 4, 2, 3), dict(padding="same", dilation=(1, 2))),  # asymmetric padding
+    ((3, 6, 8, 11), (5, 6, 3, 2), dict(stride=(1, 2), padding=(2, 1), dilation=(2, 1))),
+    ((3, 5, 8, 8), (4, 5, 3, 3), dict(stride=2, padding=1)),  # strided input gradient
+    ((3, 4, 6, 7), (2, 4, 1, 1), {}),
+    ((2, 4, 5, 6), (6, 2, 3, 2), dict(padding=1, groups=2)),
+]
+
+
+def _force_layout(monkeypatch, layout):
+    """Run the convolutions in ``layout`` wherever it applies, one image per chunk."""
+    choose = cpu._layout
+
+    def forced(channels, ksize, counts, stride, groups):
+        usual = choose(channels, ksize, counts, stride, groups)
+        if layout == "rows":
+            ok = len(ksize) == 2 and stride[0] == 1 and ksize[0] > 1 and groups == 1
+        else:
+            ok = layout == "images" or groups == 1
+        return layout if ok else usual
+    monkeypatch.setattr(cpu, "_layout", forced)
+    monkeypatch.setattr(cpu, "CHUNK_BYTES", 1)
+
+
+@pytest.mark.parametrize("layout", ["images", "rows", "last"])
+@pytest.mark.parametrize("x_shape,w_shape,kw", LAYOUT_CASES,
+                         ids=[f"{c[0]}-{c[1]}-{c[2]}" for c in LAYOUT_CASES])
+def test_conv_layouts(monkeypatch, layout, x_shape, w_shape, kw):
+    """Values and gradients (the input gradient of a stride-1 convolution is itself a
+    convolution in that layout) against torch, with the batch split into chunks."""
+    _force_layout(monkeypatch, layout)
+    check(lambda lib, x, w, b: _F(lib).conv2d(x, w, b, **kw), randn(*x_shape), randn(*w_shape),
+          randn(w_shape[0]), atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("layout", ["images", "rows", "last"])
+def test_conv_layouts_gradcheck(monkeypatch, layout):
+    _force_layout(monkeypatch, layout)
+    gradcheck_fn(lambda lib, x, w, b: _F(lib).conv2d(x, w, b, stride=(1, 2), padding=1),
+                 randn(2, 3, 5, 6), randn(2, 3, 3, 2), randn(2))
 
 
 # ---- unfold / fold -----------------------------------------------------------------------------
