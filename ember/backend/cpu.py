@@ -486,9 +486,9 @@ def _weight_grad_images(xp, x, g, ksize, stride, pads, dilation, groups):
 
 
 def _weight_grad_rows(xp, x, g, ksize, stride, pads, dilation):
-    """The weight gradient in the "rows" layout, channels-last: the kW taps of every padded
-    row, (M, kW*C) with M = N*Hp*OW, times the output gradient placed, per kernel row i, at the
-    padded row that kernel row reads, (M, kH*O) (zero elsewhere)."""
+    """The weight gradient in the "rows" layout: the output gradient placed, per kernel row i,
+    at the padded rows that kernel row reads (zero elsewhere), (kH*O, M) with M = N*Hp*OW, times
+    the kW taps of every padded row, channels-last (M, kW*C)."""
     n, c = x.shape[:2]
     o, oh, ow = g.shape[1:]
     kh, kw = ksize
@@ -498,8 +498,8 @@ def _weight_grad_rows(xp, x, g, ksize, stride, pads, dilation):
     xcl = xp.zeros((step, hp, wp, c), x.dtype)  # the padding stays zero
     inner = (slice(None),) + crop(pads, x.shape[2:])
     taps = xp.empty((step, hp, ow, kw, c), x.dtype)
-    spread = xp.zeros((step, hp, ow, kh, o), g.dtype)  # rows no kernel row reads stay zero
-    acc = xp.zeros((kw * c, kh * o), g.dtype)
+    spread = None
+    acc = xp.zeros((kh * o, kw * c), g.dtype)
     part = xp.empty_like(acc)
     for a, e in ranges:
         m = e - a
@@ -509,13 +509,14 @@ def _weight_grad_rows(xp, x, g, ksize, stride, pads, dilation):
         t = taps[:m]
         t[...] = as_strided(xp, xm, t.shape, (st[0], st[1], stride[1] * st[2],
                                               dilation[1] * st[2], st[3]))
-        sp = spread[:m]
-        gcl = xp.moveaxis(g[a:e], 1, -1)
+        if spread is None or spread.shape[2] != m:  # (a last, smaller chunk has its own)
+            spread = xp.zeros((kh, o, m, hp, ow), g.dtype)  # rows no kernel row reads stay 0
+        gt = g[a:e].swapaxes(0, 1)
         for i in range(kh):
-            sp[:, i * shift:i * shift + oh, :, i] = gcl
-        acc += xp.matmul(t.reshape(-1, kw * c).T, sp.reshape(-1, kh * o), out=part)
-    # acc[(j, c), (i, o)] -> (O, C, kH, kW)
-    return acc.reshape(kw, c, kh, o).transpose(3, 1, 2, 0)
+            spread[i, :, :, i * shift:i * shift + oh] = gt
+        acc += xp.matmul(spread.reshape(kh * o, -1), t.reshape(-1, kw * c), out=part)
+    # acc[(i, o), (j, c)] -> (O, C, kH, kW)
+    return acc.reshape(kh, o, kw, c).transpose(1, 3, 0, 2)
 
 
 def _weight_grad_last(xp, x, g, ksize, stride, pads, dilation):
