@@ -171,17 +171,19 @@ def _channel_backward(ctx, grad, x, weight, mean, invstd):
     g_b = _to_param(s_g, ctx) if e_b else None
     g_x = None
     if e_x:
+        # g_x = a * g + k * x + (-a * sum(g) / n - k * mean): x uncentered costs no more
+        # rounding than centering it would
         scale = invstd if weight is None else invstd * weight
+        k = scale * invstd * invstd * s_gxc / -count
         scale_rows = xp.repeat(scale, length)
-        shift_rows = xp.repeat(s_g / count, length)
-        xc_rows = xp.repeat(scale * invstd * invstd * s_gxc / -count, length)
+        k_rows = xp.repeat(k, length)
+        shift_rows = xp.repeat(-scale * s_g / count - k * mean, length)
         g_x = xp.empty_like(g2)
         for a, b in ranges:
-            part = xp.subtract(x2[a:b], mean_rows, out=xc[:b - a])
-            part *= xc_rows
-            out = xp.subtract(g2[a:b], shift_rows, out=g_x[a:b])
-            out *= scale_rows
+            part = xp.multiply(x2[a:b], k_rows, out=xc[:b - a])
+            out = xp.multiply(g2[a:b], scale_rows, out=g_x[a:b])
             out += part
+            out += shift_rows
         g_x = g_x.reshape(x.shape)
     return g_x, g_w, g_b
 
