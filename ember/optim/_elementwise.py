@@ -45,6 +45,24 @@ def check_betas(betas):
         check_hyper(f"beta parameter at index {i}", betas[i], 0.0, 1.0, high_open=True)
 
 
+# how PyTorch's "Invalid ..." message names an option, and the options bounded above
+_OPTION_LABELS = {"eps": "epsilon"}
+_OPTION_HIGH = {"rho": 1.0}
+
+
+def check_options(**options):
+    """PyTorch's constructor checks, in the order given: ``lr`` (a number or a one-element
+    tensor) and every other option ``>= 0``; ``betas`` each in [0, 1); ``rho`` at most 1."""
+    for name, value in options.items():
+        if name == "lr":
+            check_lr(value)
+        elif name == "betas":
+            check_betas(value)
+        else:
+            check_hyper(f"{_OPTION_LABELS.get(name, name)} value", value,
+                        high=_OPTION_HIGH.get(name))
+
+
 def check_fused(fused, foreach):
     if fused and foreach:
         raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
@@ -156,6 +174,16 @@ def effective_grad(xp, p, g, maximize, weight_decay):
             t += g
         return t
     return xp.negative(g) if maximize else g
+
+
+def decayed_grad(xp, p, g, maximize, weight_decay, decoupled, lr):
+    """``effective_grad``, or with ``decoupled`` weight decay (AdamW's) ``p *= 1 - lr *
+    weight_decay`` first and the gradient left undecayed."""
+    if not decoupled:
+        return effective_grad(xp, p, g, maximize, weight_decay)
+    if weight_decay != 0:
+        p *= float(1 - lr * weight_decay)
+    return effective_grad(xp, p, g, maximize, 0)
 
 
 class ElementwiseOptimizer(Optimizer):

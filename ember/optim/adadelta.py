@@ -1,6 +1,6 @@
 """Adadelta."""
-from ._elementwise import ElementwiseOptimizer, addcmul_, axpy_, check_hyper, check_lr, \
-    count_step, effective_grad, hyper, new_step, zeros_state
+from ._elementwise import ElementwiseOptimizer, addcmul_, axpy_, check_options, count_step, \
+    effective_grad, hyper, new_step, zeros_state
 
 __all__ = ["Adadelta"]
 
@@ -10,23 +10,15 @@ class Adadelta(ElementwiseOptimizer):
     ``delta = sqrt(u + eps) / sqrt(v + eps) * g``, ``u = rho * u + (1 - rho) * delta**2``,
     ``p -= lr * delta``."""
 
+    _option_fallbacks = dict(foreach=None, maximize=False, differentiable=False,
+                             capturable=False)
+
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
                  capturable=False, maximize=False, differentiable=False):
-        check_lr(lr)
-        check_hyper("rho value", rho, 0.0, 1.0)
-        check_hyper("epsilon value", eps)
-        check_hyper("weight_decay value", weight_decay)
+        check_options(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay)
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
                         capturable=capturable, foreach=foreach, differentiable=differentiable)
         super().__init__(params, defaults)
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
 
     def _init_state(self, group, p, state):
         state["step"] = new_step(p, group["capturable"])

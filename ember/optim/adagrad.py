@@ -1,8 +1,8 @@
 """Adagrad, with learning-rate decay and an initial accumulator value."""
 from .._tensor import _new_tensor
 from ..backend import xp_of
-from ._elementwise import ElementwiseOptimizer, addcdiv_, addcmul_, check_fused, check_hyper, \
-    check_lr, count_step, effective_grad, hyper, new_step
+from ._elementwise import ElementwiseOptimizer, addcdiv_, addcmul_, check_fused, check_options, \
+    count_step, effective_grad, hyper, new_step
 
 __all__ = ["Adagrad"]
 
@@ -12,13 +12,12 @@ class Adagrad(ElementwiseOptimizer):
     State is created for every parameter at construction (as PyTorch does), with ``s`` filled
     with ``initial_accumulator_value``."""
 
+    _option_fallbacks = dict(foreach=None, maximize=False, differentiable=False, fused=None)
+
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
                  eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
-        check_lr(lr)
-        check_hyper("lr_decay value", lr_decay)
-        check_hyper("weight_decay value", weight_decay)
-        check_hyper("initial_accumulator_value value", initial_accumulator_value)
-        check_hyper("epsilon value", eps)
+        check_options(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                      initial_accumulator_value=initial_accumulator_value, eps=eps)
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, foreach=foreach,
                         maximize=maximize, differentiable=differentiable, fused=fused)
@@ -28,14 +27,6 @@ class Adagrad(ElementwiseOptimizer):
         for group in self.param_groups:
             for p in group["params"]:
                 self._init_state(group, p, self.state[p])
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", None)
 
     def _init_state(self, group, p, state):
         # PyTorch takes the accumulator's start from the optimizer's defaults, not the group.

@@ -1,7 +1,7 @@
 """Adam (and, with ``decoupled_weight_decay=True``, AdamW), with AMSGrad and maximize."""
 from .._tensor import Tensor
-from ._elementwise import ElementwiseOptimizer, addcdiv_, addcmul_, check_betas, check_fused, \
-    check_hyper, check_lr, count_step, effective_grad, hyper, lerp_, new_step, zeros_state
+from ._elementwise import ElementwiseOptimizer, addcdiv_, addcmul_, check_fused, check_options, \
+    count_step, decayed_grad, hyper, lerp_, new_step, zeros_state
 
 __all__ = ["Adam"]
 
@@ -12,16 +12,16 @@ class Adam(ElementwiseOptimizer):
     running maximum of ``v``; ``weight_decay`` is L2 (added to ``g``) or, with
     ``decoupled_weight_decay``, ``p *= 1 - lr * weight_decay`` (AdamW)."""
 
+    _option_fallbacks = dict(amsgrad=False, maximize=False, foreach=None, capturable=False,
+                             differentiable=False, decoupled_weight_decay=False, fused=None)
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False, fused=None, decoupled_weight_decay=False):
         if isinstance(lr, Tensor) and foreach and not capturable:
             raise ValueError("lr as a Tensor is not supported for capturable=False and "
                              "foreach=True")
-        check_lr(lr)
-        check_hyper("epsilon value", eps)
-        check_betas(betas)
-        check_hyper("weight_decay value", weight_decay)
+        check_options(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay)
         if not (all(isinstance(b, float) for b in betas)
                 or all(isinstance(b, Tensor) for b in betas)):
             raise ValueError("betas must be either both floats or both Tensors")
@@ -41,17 +41,6 @@ class Adam(ElementwiseOptimizer):
         if fused:
             check_fused(fused, foreach)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("amsgrad", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("fused", None)
-
     def _init_state(self, group, p, state):
         state["step"] = new_step(p, group["capturable"] or group["fused"], group["fused"])
         state["exp_avg"] = zeros_state(p)
@@ -68,12 +57,7 @@ class Adam(ElementwiseOptimizer):
     def _update(self, h, xp, p, g, state, real):
         lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled = h
         step = count_step(state)
-        if decoupled:
-            if weight_decay != 0:
-                p *= float(1 - lr * weight_decay)
-            g = effective_grad(xp, p, g, maximize, 0)
-        else:
-            g = effective_grad(xp, p, g, maximize, weight_decay)
+        g = decayed_grad(xp, p, g, maximize, weight_decay, decoupled, lr)
         exp_avg = real(state["exp_avg"]._data)
         exp_avg_sq = real(state["exp_avg_sq"]._data)
         lerp_(xp, exp_avg, g, 1 - beta1)

@@ -1,6 +1,6 @@
 """Adamax: Adam with the infinity norm."""
-from ._elementwise import ElementwiseOptimizer, addcdiv_, check_betas, check_hyper, check_lr, \
-    count_step, effective_grad, hyper, lerp_, new_step, zeros_state
+from ._elementwise import ElementwiseOptimizer, addcdiv_, check_options, count_step, \
+    effective_grad, hyper, lerp_, new_step, zeros_state
 
 __all__ = ["Adamax"]
 
@@ -9,23 +9,15 @@ class Adamax(ElementwiseOptimizer):
     """Adamax: ``m = lerp(m, g, 1 - beta1)``, ``u = max(beta2 * u, |g| + eps)``,
     ``p -= lr / (1 - beta1**t) * m / u``."""
 
+    _option_fallbacks = dict(foreach=None, maximize=False, differentiable=False,
+                             capturable=False)
+
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  foreach=None, *, maximize=False, differentiable=False, capturable=False):
-        check_lr(lr)
-        check_hyper("epsilon value", eps)
-        check_betas(betas)
-        check_hyper("weight_decay value", weight_decay)
+        check_options(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach,
                         maximize=maximize, differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
 
     def _init_state(self, group, p, state):
         state["step"] = new_step(p, group["capturable"])

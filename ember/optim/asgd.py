@@ -1,7 +1,7 @@
 """ASGD: averaged stochastic gradient descent."""
 from .._tensor import _new_tensor
 from ..backend import xp_of
-from ._elementwise import ElementwiseOptimizer, axpy_, check_hyper, check_lr, count_step, \
+from ._elementwise import ElementwiseOptimizer, axpy_, check_options, count_step, \
     effective_grad, hyper, scalar_dtype, zeros_state
 
 __all__ = ["ASGD"]
@@ -13,22 +13,16 @@ class ASGD(ElementwiseOptimizer):
     ``t0`` on. ``step``, ``eta`` and ``mu`` are 0-d tensors on the parameter's device, as in
     PyTorch."""
 
+    _option_fallbacks = dict(foreach=None, maximize=False, differentiable=False,
+                             capturable=False)
+
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0,
                  foreach=None, maximize=False, differentiable=False, capturable=False):
-        check_lr(lr)
-        check_hyper("weight_decay value", weight_decay)
+        check_options(lr=lr, weight_decay=weight_decay)
         defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
                         foreach=foreach, maximize=maximize, differentiable=differentiable,
                         capturable=capturable)
         super().__init__(params, defaults)
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
 
     def _init_state(self, group, p, state):
         xp = xp_of(p._data)

@@ -9,7 +9,7 @@ import numpy as np
 from .._tensor import Tensor, _new_tensor
 from ..autograd.grad_mode import no_grad
 from ..backend import xp_of
-from ._elementwise import as_real, axpy_, check_lr, hyper
+from ._elementwise import as_real, axpy_, check_options, hyper
 from .optimizer import Optimizer, _call_closure
 
 __all__ = ["LBFGS"]
@@ -25,7 +25,7 @@ class LBFGS(Optimizer):
 
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7,
                  tolerance_change=1e-9, history_size=100, line_search_fn=None):
-        check_lr(lr)
+        check_options(lr=lr)
         if max_eval is None:
             max_eval = max_iter * 5 // 4
         defaults = dict(lr=lr, max_iter=max_iter, max_eval=max_eval,

@@ -3,8 +3,8 @@ import numpy as np
 
 from .._tensor import _new_tensor
 from ..backend import xp_of
-from ._elementwise import ElementwiseOptimizer, addcdiv_, addcmul_, check_betas, check_hyper, \
-    check_lr, count_step, effective_grad, hyper, lerp_, new_step, scalar_dtype, zeros_state
+from ._elementwise import ElementwiseOptimizer, addcdiv_, addcmul_, check_options, count_step, \
+    decayed_grad, hyper, lerp_, new_step, scalar_dtype, zeros_state
 
 __all__ = ["NAdam"]
 
@@ -14,28 +14,19 @@ class NAdam(ElementwiseOptimizer):
     ``mu_t = beta1 * (1 - 0.5 * 0.96**(t * momentum_decay))``; ``state["mu_product"]`` keeps
     the running product of ``mu_t``. ``decoupled_weight_decay`` gives NAdamW."""
 
+    _option_fallbacks = dict(maximize=False, foreach=None, capturable=False,
+                             differentiable=False, decoupled_weight_decay=False)
+
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
                  maximize=False, capturable=False, differentiable=False):
-        check_lr(lr)
-        check_hyper("epsilon value", eps)
-        check_betas(betas)
-        check_hyper("weight_decay value", weight_decay)
-        check_hyper("momentum_decay value", momentum_decay)
+        check_options(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay,
+                      momentum_decay=momentum_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         momentum_decay=momentum_decay,
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
                         foreach=foreach, capturable=capturable, differentiable=differentiable)
         super().__init__(params, defaults)
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
 
     def _init_state(self, group, p, state):
         state["step"] = new_step(p, group["capturable"])
@@ -53,12 +44,7 @@ class NAdam(ElementwiseOptimizer):
         lr, beta1, beta2, eps, weight_decay, momentum_decay, decoupled, maximize = h
         step = count_step(state)
         bias_correction2 = 1 - beta2 ** step
-        if decoupled:
-            if weight_decay != 0:
-                p *= float(1 - lr * weight_decay)
-            g = effective_grad(xp, p, g, maximize, 0)
-        else:
-            g = effective_grad(xp, p, g, maximize, weight_decay)
+        g = decayed_grad(xp, p, g, maximize, weight_decay, decoupled, lr)
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
         mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
         mu_product = state["mu_product"]._data

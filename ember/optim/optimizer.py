@@ -98,6 +98,10 @@ class Optimizer:
     the options a group takes when it does not give them. Give parameters in a deterministic
     order (not a set): state dicts refer to parameters by position."""
 
+    # options a group loaded from an older checkpoint or pickle may lack, and the value each
+    # then takes (what PyTorch's optimizers' ``__setstate__`` fill in)
+    _option_fallbacks = {}
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         step = cls.__dict__.get("step")
@@ -141,6 +145,9 @@ class Optimizer:
                      "_optimizer_load_state_dict_post_hooks"):
             self.__dict__.setdefault(name, OrderedDict())
         self.defaults.setdefault("differentiable", False)
+        for group in self.param_groups:
+            for name, value in self._option_fallbacks.items():
+                group.setdefault(name, value)
 
     def __repr__(self):
         lines = [type(self).__name__ + " ("]

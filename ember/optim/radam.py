@@ -1,6 +1,6 @@
 """RAdam: Adam with a rectified adaptive learning rate."""
-from ._elementwise import ElementwiseOptimizer, addcmul_, check_betas, check_hyper, check_lr, \
-    count_step, effective_grad, hyper, lerp_, new_step, zeros_state
+from ._elementwise import ElementwiseOptimizer, addcmul_, check_options, count_step, \
+    decayed_grad, hyper, lerp_, new_step, zeros_state
 
 __all__ = ["RAdam"]
 
@@ -10,27 +10,18 @@ class RAdam(ElementwiseOptimizer):
     step is plain momentum SGD, afterwards Adam's step times the rectification term.
     ``decoupled_weight_decay`` gives RAdamW."""
 
+    _option_fallbacks = dict(foreach=None, maximize=False, differentiable=False,
+                             decoupled_weight_decay=False, capturable=False)
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False,
                  capturable=False, differentiable=False):
-        check_lr(lr)
-        check_hyper("epsilon value", eps)
-        check_betas(betas)
-        check_hyper("weight_decay value", weight_decay)
+        check_options(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         maximize=maximize, foreach=foreach, capturable=capturable,
                         decoupled_weight_decay=decoupled_weight_decay,
                         differentiable=differentiable)
         super().__init__(params, defaults)
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("capturable", False)
 
     def _init_state(self, group, p, state):
         state["step"] = new_step(p, group["capturable"])
@@ -45,12 +36,7 @@ class RAdam(ElementwiseOptimizer):
     def _update(self, h, xp, p, g, state, real):
         lr, beta1, beta2, eps, weight_decay, decoupled, maximize = h
         step = count_step(state)
-        if decoupled:
-            if weight_decay != 0:
-                p *= float(1 - lr * weight_decay)
-            g = effective_grad(xp, p, g, maximize, 0)
-        else:
-            g = effective_grad(xp, p, g, maximize, weight_decay)
+        g = decayed_grad(xp, p, g, maximize, weight_decay, decoupled, lr)
         exp_avg = real(state["exp_avg"]._data)
         exp_avg_sq = real(state["exp_avg_sq"]._data)
         lerp_(xp, exp_avg, g, 1 - beta1)

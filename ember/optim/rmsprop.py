@@ -1,6 +1,6 @@
 """RMSprop, optionally centered and with momentum."""
-from ._elementwise import ElementwiseOptimizer, addcdiv_, addcmul_, axpy_, check_hyper, \
-    check_lr, count_step, effective_grad, hyper, lerp_, new_step, zeros_state
+from ._elementwise import ElementwiseOptimizer, addcdiv_, addcmul_, axpy_, check_options, \
+    count_step, effective_grad, hyper, lerp_, new_step, zeros_state
 
 __all__ = ["RMSprop"]
 
@@ -10,28 +10,17 @@ class RMSprop(ElementwiseOptimizer):
     ``sqrt(v) + eps`` (``sqrt(v - mean(g)**2) + eps`` when ``centered``), through a momentum
     buffer when ``momentum > 0``."""
 
+    _option_fallbacks = dict(momentum=0, centered=False, foreach=None, maximize=False,
+                             differentiable=False, capturable=False)
+
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, capturable=False, foreach=None, maximize=False,
                  differentiable=False):
-        check_lr(lr)
-        check_hyper("epsilon value", eps)
-        check_hyper("momentum value", momentum)
-        check_hyper("weight_decay value", weight_decay)
-        check_hyper("alpha value", alpha)
+        check_options(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
         defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
                         weight_decay=weight_decay, capturable=capturable, foreach=foreach,
                         maximize=maximize, differentiable=differentiable)
         super().__init__(params, defaults)
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("momentum", 0)
-            group.setdefault("centered", False)
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
 
     def _init_state(self, group, p, state):
         state["step"] = new_step(p, group["capturable"])

@@ -1,8 +1,8 @@
 """Rprop: resilient backpropagation (sign-based steps with per-element step sizes)."""
 from .._tensor import _new_tensor
 from ..backend import xp_of
-from ._elementwise import ElementwiseOptimizer, check_lr, count_step, effective_grad, hyper, \
-    new_step, zeros_state
+from ._elementwise import ElementwiseOptimizer, check_options, count_step, effective_grad, \
+    hyper, new_step, zeros_state
 
 __all__ = ["Rprop"]
 
@@ -14,22 +14,17 @@ class Rprop(ElementwiseOptimizer):
     step sizes start at the group's ``lr`` (later changes of ``lr`` have no effect, as in
     PyTorch)."""
 
+    _option_fallbacks = dict(foreach=None, maximize=False, differentiable=False,
+                             capturable=False)
+
     def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
-        check_lr(lr)
+        check_options(lr=lr)
         if not 0.0 < etas[0] < 1.0 < etas[1]:
             raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")
         defaults = dict(lr=lr, etas=etas, step_sizes=step_sizes, foreach=foreach,
                         maximize=maximize, differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
 
     def _init_state(self, group, p, state):
         state["step"] = new_step(p, group["capturable"])

@@ -2,8 +2,8 @@
 from .._tensor import _new_tensor
 from ..autograd.grad_mode import no_grad
 from ..backend import xp_of
-from ._elementwise import at_least_1d, axpy_, check_fused, check_fused_param, check_hyper, \
-    check_lr, effective_grad, hyper
+from ._elementwise import at_least_1d, axpy_, check_fused, check_fused_param, check_options, \
+    effective_grad, hyper
 from .optimizer import Optimizer, _call_closure
 
 __all__ = ["SGD"]
@@ -14,12 +14,13 @@ class SGD(Optimizer):
     ``b = momentum * b + (1 - dampening) * g`` (``b = g`` at the first step), then
     ``p -= lr * (g + momentum * b if nesterov else b)``; ``g`` includes ``weight_decay * p``."""
 
+    _option_fallbacks = dict(nesterov=False, maximize=False, foreach=None,
+                             differentiable=False, fused=False)
+
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
                  nesterov=False, *, maximize=False, foreach=None, differentiable=False,
                  fused=None):
-        check_lr(lr)
-        check_hyper("momentum value", momentum)
-        check_hyper("weight_decay value", weight_decay)
+        check_options(lr=lr, momentum=momentum, weight_decay=weight_decay)
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
                         weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
                         foreach=foreach, differentiable=differentiable, fused=fused)
@@ -28,15 +29,6 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
         if fused:
             check_fused(fused, foreach)
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("nesterov", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", False)
 
     def step(self, closure=None):
         """Perform one optimization step; ``closure`` (optional) re-evaluates the model and

@@ -234,6 +234,25 @@ def test_loaded_state_continues_like_uninterrupted(name, options, tmp_path):
         assert fresh.state[copies[0]][scalar].dtype == ember.float64
 
 
+# options added to PyTorch's optimizers over time, which older checkpoints lack
+NEWER_OPTIONS = ("amsgrad", "nesterov", "momentum", "centered", "maximize", "foreach",
+                 "capturable", "differentiable", "fused", "decoupled_weight_decay")
+
+
+@pytest.mark.parametrize("name,options", OPTIMIZERS, ids=[o[0] for o in OPTIMIZERS])
+def test_old_checkpoint_fills_missing_options_like_torch(name, options):
+    loaded = []
+    for lib in (ember, torch):
+        _, opt = stepped(lib, name, options, steps=1)
+        state = copy.deepcopy(opt.state_dict())
+        for group in state["param_groups"]:
+            for key in NEWER_OPTIONS:
+                group.pop(key, None)
+        opt.load_state_dict(state)
+        loaded.append(opt.state_dict())
+    assert_same(loaded[0], loaded[1], "float64")
+
+
 def test_torch_checkpoint_loads_into_ember(tmp_path):
     """A PyTorch optimizer's checkpoint (torch.save) continues in ember (ember.load)."""
     params_t, theirs = stepped(torch, "Adam", dict(amsgrad=True), steps=3)
