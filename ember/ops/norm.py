@@ -128,15 +128,22 @@ def _rows(xp, x):
     return x.reshape(n, c, length), length
 
 
+def _channel_sum(xp, a, b=None):
+    """Per channel, the sum of ``a`` (N, C, L) (times ``b``), in float64: each sample's sums
+    (short runs) are added up in double precision."""
+    per_sample = xp.einsum("ncl->nc", a) if b is None else xp.einsum("ncl,ncl->nc", a, b)
+    return per_sample.sum(0, dtype=np.float64)
+
+
 def _channel_forward(xp, x, weight, bias, eps):
     """The normalized ``x`` and the statistics (mean, var, invstd with the reduced dims kept)."""
     n, c = x.shape[:2]
     x3, length = _rows(xp, x)
     count = n * length
-    mean = xp.einsum("ncl->c", x3) / count
+    mean = (_channel_sum(xp, x3) / count).astype(x.dtype)
     y = x3.reshape(n, -1) - xp.repeat(mean, length)
     y3 = y.reshape(n, c, length)
-    var = xp.einsum("ncl,ncl->c", y3, y3) / count
+    var = (_channel_sum(xp, y3, y3) / count).astype(x.dtype)
     invstd = 1 / xp.sqrt(var + eps)
     y *= xp.repeat(invstd if weight is None else invstd * weight, length)
     if bias is not None:
@@ -161,12 +168,12 @@ def _channel_backward(ctx, grad, x, weight, mean, invstd):
     mean_rows = xp.repeat(mean, length)
     step, ranges = batch_chunks(xp, n, x2[:1].nbytes, BATCH_CHUNK_BYTES)
     xc = xp.empty((step, c * length), x.dtype)
-    s_g = xp.zeros(c, x.dtype)
-    s_gxc = xp.zeros(c, x.dtype)
+    s_g = s_gxc = 0
     for a, b in ranges:
         part = xp.subtract(x2[a:b], mean_rows, out=xc[:b - a])
-        s_g += xp.einsum("ncl->c", g3[a:b])
-        s_gxc += xp.einsum("ncl,ncl->c", g3[a:b], part.reshape(b - a, c, length))
+        s_g = s_g + _channel_sum(xp, g3[a:b])
+        s_gxc = s_gxc + _channel_sum(xp, g3[a:b], part.reshape(b - a, c, length))
+    s_g, s_gxc = s_g.astype(x.dtype), s_gxc.astype(x.dtype)
     g_w = _to_param(s_gxc * invstd, ctx) if e_w else None
     g_b = _to_param(s_g, ctx) if e_b else None
     g_x = None

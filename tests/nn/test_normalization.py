@@ -11,7 +11,7 @@ import torch.nn.functional as TF
 
 import ember
 import ember.nn.functional as EF
-from helpers import assert_same, check, gradcheck_fn, randn, raises
+from helpers import assert_same, check, gradcheck_fn, randint, randn, raises
 from nn_mirror import compare, copy_state, module_pair
 
 # torch's multi-threaded kernels (oneDNN RNNs above all) crawl when the test machine's cores
@@ -42,6 +42,20 @@ def test_batch_norm_training(shape, affine):
     check(fn, randn(*shape), w, b, atol=1e-5, rtol=1e-4)
     check(lambda lib, x: F(lib).batch_norm(x, None, None, training=True), randn(*shape),
           atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("shape", [(5, 3, 4, 4), (6, 4)])
+def test_batch_norm_in_chunks(monkeypatch, shape):
+    """The CPU kernel's passes over the batch one sample at a time, on an input whose mean is
+    far from zero (the variance and the gradients stay accurate)."""
+    from ember.ops import norm
+    monkeypatch.setattr(norm, "BATCH_CHUNK_BYTES", 1)
+    c = shape[1]
+    check(lambda lib, x, w, b: F(lib).batch_norm(x, None, None, w, b, training=True),
+          randn(*shape) * 0.5 + 30, randn(c), randn(c), atol=1e-4, rtol=1e-4)
+    check(lambda lib, x, w, b: F(lib).batch_norm(x, None, None, w, b, training=True),
+          randn(*shape, dtype=np.float64) - 7, randn(c, dtype=np.float64),
+          randn(c, dtype=np.float64))
 
 
 def test_batch_norm_eval():
@@ -122,6 +136,18 @@ def test_local_response_norm(shape, size):
     check(lambda lib, x: F(lib).local_response_norm(x, size, 0.1, 0.6, 2.0), randn(*shape),
           rtol=1e-4)
     check(lambda lib, x: F(lib).local_response_norm(x, 2), randn(0, 3, 2), grad=False)
+
+
+@pytest.mark.parametrize("shape", [(2, 6, 5), (1, 4, 2, 3)])
+def test_local_response_norm_int64(shape):
+    """torch averages the squares of int64 inputs with an integer average pool (truncating);
+    the result is float32. Other integer types torch refuses."""
+    x = randint(-30, 30, shape)
+    for size, alpha in ((3, 0.5), (4, 1e-4), (2, 2.0)):
+        check(lambda lib, x: F(lib).local_response_norm(x, size, alpha, 0.75, 1.0), x)
+    for lib in (ember, torch):
+        with pytest.raises(NotImplementedError):
+            F(lib).local_response_norm(lib.ones(2, 3, 4, dtype=lib.int32), 2)
 
 
 # ---- float64 gradcheck and gradgradcheck of the fused kernels --------------------------------------
