@@ -1,6 +1,7 @@
 """Convolutional workloads in ember and in PyTorch, in one process, same weights and data:
-conv2d forward + backward at a few typical shapes, max pooling, and full training steps
-(forward, backward, SGD update) of the classic MNIST CNN and of a small ResNet on 32x32 images.
+conv2d forward + backward at a few typical shapes, batch norm, max pooling, and full training
+steps (forward, backward, SGD update) of the classic MNIST CNN and of a small ResNet on 32x32
+images.
 Prints times and the ember/PyTorch ratio.
 
     python benchmarks/conv.py            # everything
@@ -47,6 +48,17 @@ def conv_forward(lib, x0, w0, b0, **kw):
     def step():
         with lib.no_grad():
             lib.nn.functional.conv2d(x, w, b, **kw)
+    return step
+
+
+def batch_norm_step(lib, x0):
+    bn = lib.nn.BatchNorm2d(x0.shape[1])
+    x = lib.tensor(x0, requires_grad=True)
+    g = lib.tensor(_array(*x0.shape))
+
+    def step():
+        x.grad = bn.weight.grad = bn.bias.grad = None
+        bn(x).backward(g)
     return step
 
 
@@ -162,6 +174,12 @@ def workloads():
          dict(stride=2, padding=1)),
         ("conv2d 64->64 3x3 pad 1 on 128x64x8x8", (128, 64, 8, 8), (64, 64, 3, 3),
          dict(padding=1)),
+        ("conv2d 3->16 3x3 pad 1 on 64x3x32x32 (ResNet stem)", (64, 3, 32, 32), (16, 3, 3, 3),
+         dict(padding=1)),
+        ("conv2d 32->32 3x3 pad 1 on 64x32x16x16 (ResNet stage 2)", (64, 32, 16, 16),
+         (32, 32, 3, 3), dict(padding=1)),
+        ("conv2d 16->32 1x1 stride 2 on 64x16x32x32 (ResNet shortcut)", (64, 16, 32, 32),
+         (32, 16, 1, 1), dict(stride=2)),
     ]
     out = []
     for name, xs, ws, kw in convs:
@@ -170,6 +188,10 @@ def workloads():
                     conv_forward(torch, x0, w0, b0, **kw)))
         out.append(("forward+backward " + name, conv_step(ember, x0, w0, b0, **kw),
                     conv_step(torch, x0, w0, b0, **kw)))
+    for shape in ((64, 16, 32, 32), (64, 64, 8, 8)):
+        x0 = _array(*shape)
+        out.append((f"forward+backward batch_norm2d (training) on {'x'.join(map(str, shape))}",
+                    batch_norm_step(ember, x0), batch_norm_step(torch, x0)))
     for name, xs, args in (("max_pool2d 2 on 64x64x24x24", (64, 64, 24, 24), (2,)),
                            ("max_pool2d 3 stride 2 pad 1 on 128x64x32x32", (128, 64, 32, 32),
                             (3, 2, 1))):
