@@ -4,13 +4,10 @@ The kernels take the array module ``xp`` as their first argument and are written
 it: NumPy here, and ``cuda.py`` reuses them on CuPy arrays, replacing only what differs per
 device (``kernels(xp)`` picks the module).
 
-Convolutions run channels-last inside (N, *spatial, C), so that window copies read runs of
-``kw * C`` contiguous values, and do their arithmetic in a few large 2-D matrix products:
-im2col + one product per group in general, a "row-flat" im2col (3x the input, not 9x) with one
-product per kernel row for stride-1 2-D convolutions, K broadcast multiply-adds for depthwise
-ones. The input gradient is one product and one strided add per kernel offset (no big column
-buffer, no ``np.add.at``). Max pooling is a running maximum over the kernel offsets. float16 and
-bfloat16 compute in float32 (NumPy has no fast half-precision matrix product)."""
+Convolutions are matrix products on im2col columns in one of three layouts, the batch taken in
+chunks whose columns stay in the CPU cache (see "convolution" below). Max pooling is a running
+maximum over the kernel offsets. float16 and bfloat16 compute in float32 (NumPy has no fast
+half-precision matrix product)."""
 import itertools
 import math
 import os
@@ -145,12 +142,13 @@ def windows(xp, xpad, counts, ksize, stride, dilation):
 # - "images": channels-first columns per image, (C*K, L), and one product per image (a stacked
 #   matmul) writing the (N, O, *L) output in place. Best when C*K is small (first layers), for
 #   1x1 kernels (the input is its own columns) and for groups (one product per group).
-# - "rows": 2-D, stride 1 along the height. Per image, the kW taps of every padded input row,
-#   (kW*C, Hp*OW): 3x the input, not 9x. One product with all kernel rows at once,
-#   (kH*O, kW*C), gives per kernel row i the partial sums of every padded row; output row oh
-#   takes padded row oh + i*dH of each, so the output is kH shifted contiguous slices added.
-# - "channels-last": columns (N*L, K*C) times (K*C, O), the result moved to channels-first. Best
-#   for many channels on small images.
+# - "rows": 2-D, stride 1 along the height, larger images. Per image, the kW taps of every
+#   padded input row, (kW*C, Hp*OW): 3x the input, not 9x. One product with all kernel rows at
+#   once, (kH*O, kW*C), gives per kernel row i the partial sums of every padded row; output row
+#   oh takes padded row oh + i*dH of each, so the output is kH shifted contiguous slices added.
+#   The weight gradient spreads the output gradient over the padded rows each kernel row reads.
+# - "last" (channels-last): columns (N*L, K*C) times (K*C, O), the result moved to
+#   channels-first. Best for many channels on small images.
 # The batch goes through in chunks of images whose columns take about CHUNK_BYTES, so that the
 # copies and products run from the CPU cache (all at once on a GPU). The input gradient of a
 # stride-1 convolution is the convolution of the output gradient with the flipped kernel (any
