@@ -12,6 +12,7 @@ from .._tensor import Tensor, _new_tensor
 from ..autograd.function import Function
 from ..ops._broadcast import sum_to
 from ..ops._dims import normalize_dims, normalize_dim
+from ..ops import reduce
 from ..ops._registry import public
 from ._common import top_level, check_float, check_matrix, check_same_dtype, conj
 from ._decomp import svdvals
@@ -20,61 +21,18 @@ from ._solve import inv_ex, _finish
 
 # ---- vector norms -------------------------------------------------------------------------------
 
-class VectorNorm(Function):
-    _raw = True
+class VectorNorm(reduce.VectorNorm):
+    """``ember.norm``'s Function (PyTorch uses one kernel for both), except that ord 0 gives
+    a zero gradient rather than none: cdist and nn.functional.pdist rely on that (PyTorch's
+    have their own backward)."""
     op_name = "linalg.vector_norm"
 
     @staticmethod
-    def forward(ctx, x, ord, axes, keepdim):
-        xp = ctx.xp
-        a = xp.abs(x)
-        if ord == 2:
-            r = xp.sqrt(xp.sum(a * a, axis=axes, keepdims=keepdim))
-        elif ord == 1:
-            r = xp.sum(a, axis=axes, keepdims=keepdim)
-        elif ord == math.inf:
-            r = xp.max(a, axis=axes, keepdims=keepdim)
-        elif ord == -math.inf:
-            r = xp.min(a, axis=axes, keepdims=keepdim)
-        elif ord == 0:
-            r = xp.sum(a != 0, axis=axes, keepdims=keepdim, dtype=a.dtype)
-        else:
-            r = xp.sum(a ** ord, axis=axes, keepdims=keepdim) ** (1 / ord)
-        ctx.ord, ctx.axes, ctx.keepdim = ord, axes, keepdim
-        r = xp.asarray(r, dtype=a.dtype)
-        ctx.save_for_backward(x, r)
-        return r
-
-    @staticmethod
     def backward(ctx, grad):
-        x, norm = ctx.saved_tensors
-        p = ctx.ord
-        if not ctx.keepdim:  # put the reduced dims back, as size 1
-            shape = list(x.shape)
-            for a in ctx.axes:
-                shape[a] = 1
-            grad, norm = grad.reshape(shape), norm.reshape(shape)
-        xp = x._xp()
-        real = norm._data.dtype
-        if p == 0:
-            return _new_tensor(xp.zeros(x.shape, dtype=x._data.dtype)), None, None, None
-        if p == 1:
-            return x.sgn() * grad, None, None, None
-        if abs(p) == math.inf:  # the gradient is shared by the entries where |x| is extreme
-            a = xp.abs(x._data)
-            mask = (a == norm._data) | xp.isnan(a)
-            count = mask.sum(axis=ctx.axes, keepdims=True)
-            return x.sgn() * (grad * _const(xp, mask / count, real)), None, None, None
-        # Where the norm is 0 the gradient is 0 (x is 0 there): divide by 1 instead of 0.
-        safe_norm = norm + _const(xp, norm._data == 0, real)
-        if p == 2:
-            return x * (grad / safe_norm), None, None, None
-        absx = x.abs()
-        if p < 1:  # |x|^(p-1) is infinite at 0, where sgn(x) is 0: use |x| + 1 there
-            absx = absx + _const(xp, x._data == 0, real)
-            return x.sgn() * absx ** (p - 1) * grad * norm ** (1 - p), None, None, None
-        scaled = x.sgn() * absx ** (p - 1) if p < 2 else x * absx ** (p - 2)
-        return scaled * (grad / safe_norm ** (p - 1)), None, None, None
+        if ctx.ord == 0:
+            x = ctx.saved_tensors[0]
+            return _new_tensor(x._xp().zeros(x.shape, x._data.dtype)), None, None, None
+        return reduce.VectorNorm.backward(ctx, grad)
 
 
 def _const(xp, values, dtype):
