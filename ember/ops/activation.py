@@ -500,6 +500,9 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """Randomized leaky relu: in training, negative inputs are scaled by slopes drawn from
     U(lower, upper); otherwise by their mean (a leaky relu)."""
     _check("rrelu", input)
+    if lower > upper:
+        raise mark(RuntimeError(f"rrelu: Lower bound should be less than or equal to the upper "
+                                f"bound, got lower={lower} and upper={upper}"))
     if not training:
         return leaky_relu(input, (lower + upper) / 2, inplace)
     if inplace:

@@ -150,3 +150,17 @@ def test_gumbel_softmax():
         warnings.simplefilter("always")
         ember.nn.functional.gumbel_softmax(logits, eps=0.1)
     assert any("`eps` parameter is deprecated" in str(w.message) for w in caught)
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_rrelu_refuses_lower_above_upper(training):
+    """As torch: in eval mode too, and the in-place form leaves its input unchanged."""
+    for lib in (ember, torch):
+        x = lib.tensor([-1.0, 2.0])
+        for fn in (lib.nn.functional.rrelu, lib.rrelu, lib.rrelu_):
+            with pytest.raises(RuntimeError, match="Lower bound should be less than or equal "
+                                                   "to the upper bound"):
+                fn(x, 0.3, 0.1, training)
+        assert x.tolist() == [-1.0, 2.0]
+    y = ember.nn.functional.rrelu(-ember.ones(100), 0.2, 0.2, training)  # lower == upper: fine
+    np.testing.assert_allclose(to_numpy(y), -0.2, rtol=1e-6)

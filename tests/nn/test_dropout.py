@@ -150,3 +150,29 @@ def test_errors_and_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         F.dropout2d(ember.ones(2, 2, 2, 2))
+
+
+@pytest.mark.parametrize("name", ["dropout", "alpha_dropout"])
+def test_zero_dim_input(name):
+    """A 0-d input gives a 0-d result taking the same two values as torch's (over 30 seeds,
+    each value is missed with probability 2**-30), with a 0-d gradient."""
+    def outcomes(lib):
+        values = set()
+        for seed in range(30):
+            lib.manual_seed(seed)
+            x = lib.tensor(1.5, dtype=lib.float64, requires_grad=True)
+            y = getattr(lib.nn.functional, name)(x, 0.4, True)
+            y.backward()
+            assert y.shape == () and x.grad.shape == ()
+            values.add((round(y.item(), 12), round(x.grad.item(), 12)))
+        return values
+    assert outcomes(ember) == outcomes(torch)
+    x = ember.tensor(1.5)
+    assert getattr(F, name)(x, 0.4, True, inplace=True) is x and x.shape == ()
+
+
+@pytest.mark.gpu
+def test_zero_dim_input_on_cuda():
+    for fn in (F.dropout, F.alpha_dropout):
+        y = fn(ember.tensor(1.5, device="cuda"), 0.4, True)
+        assert y.shape == () and y.device.type == "cuda"

@@ -414,6 +414,15 @@ def test_triplet_margin_with_distance_loss():
             _F(lib).triplet_margin_loss(lib.ones(2, 2), lib.ones(2, 2), lib.ones(2))
 
 
+@pytest.mark.parametrize("margin", [0.0, -1.0])
+def test_triplet_margin_loss_refuses_nonpositive_margin(margin):
+    for lib in (ember, torch):
+        with pytest.raises(ValueError, match=f"margin must be greater than 0, got {margin}"):
+            # checked before the shapes (which do not match either)
+            _F(lib).triplet_margin_loss(lib.ones(3, 5), lib.ones(3, 4), lib.ones(3, 4),
+                                        margin=margin)
+
+
 @pytest.mark.parametrize("p", [1, 2])
 def test_multi_margin_loss(p):
     x, t, w = randn(5, 4), randint(0, 4, (5,)), rand(4)
@@ -427,6 +436,18 @@ def test_multi_margin_loss(p):
     for lib in (ember, torch):
         with pytest.raises(ValueError, match="only p == 1 and p == 2 supported"):
             lib.nn.MultiMarginLoss(p=3)
+
+
+@pytest.mark.parametrize("weight_shape", [(), (4, 1)])
+def test_multi_margin_loss_weight_dims_checked_first(weight_shape):
+    """A weight that is not 1-D is refused with ValueError before the target is looked at (here
+    a float target, itself an error)."""
+    for lib in (ember, torch):
+        with pytest.raises(ValueError, match="weight must be one-dimensional"):
+            _F(lib).multi_margin_loss(lib.ones(5, 4), lib.zeros(5),
+                                      weight=lib.ones(weight_shape))
+        with pytest.raises(RuntimeError):  # the target's dtype, once the weight is right
+            _F(lib).multi_margin_loss(lib.ones(5, 4), lib.zeros(5), weight=lib.ones(4))
 
 
 def test_multilabel_losses():

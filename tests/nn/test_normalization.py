@@ -124,6 +124,17 @@ def test_instance_norm(shape):
                                               use_input_stats=False), randn(*shape))
 
 
+@pytest.mark.parametrize("training", [False, True])
+def test_batch_norm_of_1d_input(training):
+    """torch passes an empty 1-d input through (whatever the running statistics) and refuses a
+    non-empty one (no channel dim)."""
+    check(lambda lib, x: F(lib).batch_norm(x, lib.zeros(3), lib.ones(3), training=training),
+          np.zeros(0, np.float32))
+    for lib in (ember, torch):
+        with pytest.raises(IndexError, match="Dimension out of range"):
+            F(lib).batch_norm(lib.ones(3), lib.zeros(0), lib.ones(0), training=training)
+
+
 @pytest.mark.parametrize("eps", [None, 1e-3])
 def test_rms_norm(eps):
     check(lambda lib, x, w: F(lib).rms_norm(x, [4], w, eps), randn(3, 4), randn(4))

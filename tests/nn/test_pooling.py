@@ -116,6 +116,26 @@ def test_adaptive_pool(d, shape, size):
                                                                   return_indices=True), x)
 
 
+@pytest.mark.parametrize("kind", ["avg", "max"])
+@pytest.mark.parametrize("d", [2, 3])
+def test_adaptive_pool_sequence_output_size_needs_more_dims(kind, d):
+    """A sequence output_size needs an input with more dims (ValueError, as torch's Python
+    check); an int output_size gets the RuntimeError about the dims expected."""
+    for lib in (ember, torch):
+        fn = getattr(_F(lib), f"adaptive_{kind}_pool{d}d")
+        for ndim in range(d + 1):
+            with pytest.raises(ValueError, match=f"Input dimension should be at least {d + 1}"):
+                fn(lib.ones((2,) * ndim), (2,) * d)
+        with pytest.raises(RuntimeError, match=f"Expected {d + 1}D or {d + 2}D tensor"):
+            fn(lib.ones((2,) * d), 2)
+
+
+def test_adaptive_avg_pool_refuses_integers():
+    for lib in (ember, torch):
+        with pytest.raises(NotImplementedError, match="not implemented for"):
+            _F(lib).adaptive_avg_pool2d(lib.ones(1, 2, 4, 4, dtype=lib.int64), 3)
+
+
 def test_adaptive_pool_empty_output():
     check(lambda lib, x: _F(lib).adaptive_avg_pool2d(x, 0), randn(1, 2, 5, 5), grad=False)
     check(lambda lib, x: _F(lib).adaptive_avg_pool2d(x, 3), randn(0, 2, 5, 5))

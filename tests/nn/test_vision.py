@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import ember
-from helpers import check, gradcheck_fn, rand, randn, raises, to_numpy
+from helpers import check, gradcheck_fn, rand, randint, randn, raises, to_numpy
 from nn_mirror import compare, module_pair
 
 
@@ -57,6 +57,71 @@ def test_interpolate_dtypes_and_layouts():
           randn(2, 2, 3, 4))
     check(lambda lib, x: _F(lib).interpolate(x, size=4, mode="linear"), randn(0, 2, 3))
     check(lambda lib, x: _F(lib).interpolate(x, size=(4, 5)), randn(1, 2, 4, 5))  # same size
+
+
+# torch's gradients of a resampled kept size are those of a copy, not of its forward (they fail
+# gradcheck): there values are compared with torch and ember's gradients are gradchecked
+def _torch_grad_is_a_copy(mode, d):
+    return mode == "bicubic" or mode == "nearest" and d != 2
+
+
+@pytest.mark.parametrize("mode,shape", MODES, ids=[f"{m}-{len(s) - 2}d" for m, s in MODES])
+def test_interpolate_kept_sizes(mode, shape):
+    """scale_factor 1.1 keeps every size: the linear modes copy, bicubic and nearest-exact
+    resample by 1 / 1.1, nearest copies in torch's 2-D kernel only."""
+    kw = dict(scale_factor=1.1, mode=mode)
+    if mode in ("linear", "bilinear", "bicubic", "trilinear"):
+        kw["align_corners"] = False
+    wrong_grad = _torch_grad_is_a_copy(mode, len(shape) - 2)
+    check(lambda lib, x: _F(lib).interpolate(x, **kw), randn(*shape), grad=not wrong_grad,
+          atol=1e-5, rtol=1e-5)
+    if wrong_grad:
+        gradcheck_fn(lambda lib, x: _F(lib).interpolate(x, **kw), randn(1, 1, *shape[2:]))
+
+
+def test_nearest_kernels_as_torch():
+    """torch's 2-D nearest kernel for outputs with height + width <= 128 copies a kept dim and
+    halves the index of a doubled one; its other nearest kernels compute floor(i * scale)."""
+    check(lambda lib, x: _F(lib).interpolate(x, scale_factor=2.01), randn(1, 2, 30, 30))
+    doubled = ((1, 1, 1, 65), (1.0, 2.01))  # to (1, 130): computed, not halved
+    for shape, factor in (((1, 1, 70, 70), 1.01), doubled, ((1, 2, 5), 2.1),
+                          ((1, 1, 3, 5, 4), (1.1, 2.1, 1.0))):
+        check(lambda lib, x: _F(lib).interpolate(x, scale_factor=factor), randn(*shape),
+              grad=False)
+    gradcheck_fn(lambda lib, x: _F(lib).interpolate(x, scale_factor=doubled[1]),
+                 randn(*doubled[0]))
+
+
+# torch's uint8 kernel for more than 4 channels resamples outputs one pixel wide wrongly when the
+# height changes too (every row gets the first row's weights): those sizes are left out
+UINT8_RESIZES = [(None, 1.7, False), (None, (0.6, 2.5), True), (None, 1.1, False),
+                 ((7, 3), None, True), ((2, 9), None, False), ((1, 3), None, False)]
+
+
+@pytest.mark.parametrize("channels", [3, 6])  # torch's vectorized uint8 kernel: up to 4
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact", "bilinear", "bicubic"])
+def test_interpolate_uint8(mode, channels):
+    """Exactly torch's values: fixed-point weights, rounding and clamping to [0, 255] (the
+    checkerboard overshoots in bicubic mode) after each dim."""
+    x = randint(0, 256, (2, channels, 5, 4), dtype=np.uint8)
+    x[1] = np.indices((5, 4)).sum(0) % 2 * 255
+    for size, factor, align in UINT8_RESIZES:
+        kw = dict(size=size, scale_factor=factor, mode=mode)
+        if mode in ("bilinear", "bicubic"):
+            kw["align_corners"] = align
+        check(lambda lib, x: _F(lib).interpolate(x, **kw), x)
+    if mode.startswith("nearest"):
+        for shape in ((2, channels, 5), (1, channels, 3, 4, 5)):
+            check(lambda lib, x: _F(lib).interpolate(x, scale_factor=1.6, mode=mode),
+                  randint(0, 256, shape, dtype=np.uint8))
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("mode", ["nearest", "bilinear", "bicubic"])
+def test_interpolate_uint8_on_cuda(mode):
+    kw = {} if mode == "nearest" else dict(align_corners=False)
+    check(lambda lib, x: _F(lib).interpolate(x, scale_factor=(1.7, 0.6), mode=mode, **kw),
+          randint(0, 256, (2, 3, 5, 4), dtype=np.uint8), device="cuda")
 
 
 def test_interpolate_gradcheck():
@@ -113,6 +178,11 @@ def test_interpolate_errors():
            F.interpolate, x, scale_factor=0.1, mode="bilinear")
     raises(NotImplementedError, r"interpolate: mode 'bilinear' is not implemented for int64",
            F.interpolate, ember.zeros(1, 1, 2, 2, dtype=ember.int64), size=3, mode="bilinear")
+    for mode, shape in (("linear", (1, 1, 2)), ("trilinear", (1, 1, 2, 2, 2))):
+        with pytest.raises(NotImplementedError):  # as torch's uint8 kernels
+            _F(torch).interpolate(torch.zeros(shape, dtype=torch.uint8), size=3, mode=mode)
+        raises(NotImplementedError, rf"interpolate: mode '{mode}' is not implemented for uint8",
+               F.interpolate, ember.zeros(*shape, dtype=ember.uint8), size=3, mode=mode)
     raises(NotImplementedError, r"interpolate: antialias=True is not supported",
            F.interpolate, x, size=3, mode="bilinear", antialias=True)
 

@@ -335,10 +335,6 @@ def has_kwarg(name, value=None):
     return lambda s, dtype: name in s.kwargs and (value is None or s.kwargs[name] == value)
 
 
-def dtype_is(*dtypes):
-    return lambda s, dtype: dtype in dtypes
-
-
 def shapes(*expected):
     """The sample's input and first arguments have these shapes."""
     def match(s, dtype):

@@ -25,7 +25,7 @@ from torch.testing._internal.common_methods_invocations import op_db
 import ember
 from helpers import assert_same
 from op_db_support import (Converter, always, arg, assert_same_meta, assert_same_result,
-                           assert_valid_indices, builtin_exception, dropping, dtype_is, flatten,
+                           assert_valid_indices, builtin_exception, dropping, flatten,
                            gradcheck_wrapper, has_kwarg, not_tensor_input,
                            op_key, op_seed, out_overlaps_input,
                            output_padding_past_stride, projection_loss, resolve, resolve_inplace,
@@ -115,21 +115,6 @@ DIFFERENT = {
 _LINALG = "[linalg] "
 _NN = "[nn] "
 REPORTED = {
-    "nn.functional.batch_norm": [(lambda s, dtype: s.input.ndim == 1,
-                                  _NN + "batch_norm refuses a 1-d (C,) input; torch accepts")],
-    "nn.functional.local_response_norm": [(
-        lambda s, dtype: dtype == torch.int64 and "alpha" not in s.kwargs,
-        _NN + "int64 input: torch averages the squares in integer arithmetic (truncating), "
-              "ember in floating point")],
-    **{k: [(lambda s, dtype, drops=drops: s.input.ndim == 0 and drops(s, dtype) and
-            arg(s, 0, "p", 0.5) < 1,
-            _NN + "dropout of a 0-d tensor: _new_tensor gets a NumPy scalar -> AttributeError")]
-       for k, drops in (("nn.functional.dropout", dropping(True)),
-                        ("nn.functional.alpha_dropout", dropping(False)))},
-    **{k: [(dtype_is(torch.uint8), _NN + "interpolate: uint8 input not implemented")] for k in (
-        "nn.functional.interpolate/bicubic", "nn.functional.interpolate/bilinear",
-        "nn.functional.interpolate/nearest", "nn.functional.interpolate/nearest-exact",
-        "nn.functional.upsample_bilinear", "nn.functional.upsample_nearest")},
     **{k: [(lambda s, dtype: dtype == torch.int64 and
             (arg(s, 5, "divisor_override") or 0) < 0,
             _NN + "integer avg_pool with a negative divisor_override rounds differently "
@@ -138,18 +123,6 @@ REPORTED = {
     **{k: [(output_padding_past_stride,
             _NN + "input gradient of the wrong shape when output_padding >= stride")]
        for k in ("nn.functional.conv_transpose2d", "nn.functional.conv_transpose3d")},
-    **{f"nn.functional.adaptive_{kind}_pool{n}d:errors": [(
-        lambda s, dtype, n=n: s.input.ndim < n + 1,
-        _NN + "too few dims: RuntimeError, torch raises ValueError")]
-       for kind in ("avg", "max") for n in (2, 3)},
-    "nn.functional.multi_margin_loss:errors": [(
-        lambda s, dtype: "weight" in s.kwargs and s.kwargs["weight"].ndim != 1,
-        _NN + "checks the target dtype before weight's dims: RuntimeError where torch raises "
-              "ValueError")],
-    "nn.functional.rrelu:errors": [(lambda s, dtype: arg(s, 0, "lower") > arg(s, 1, "upper"),
-                                    _NN + "rrelu accepts lower > upper")],
-    "nn.functional.triplet_margin_loss:errors": [(
-        lambda s, dtype: arg(s, 2, "margin", 1.0) <= 0, _NN + "accepts margin <= 0")],
 }
 
 # Results that are random or uninitialized: shapes, dtypes and requires_grad only.

@@ -25,12 +25,14 @@ def _check_p(p):
 
 
 def _keep(input, p, shape, op):
-    """A 0/1 array of ``shape`` (in the input's dtype): 1 with probability 1 - p."""
+    """A 0/1 array of ``shape`` (in the input's dtype): 1 with probability 1 - p. Always an
+    array, also for a 0-d shape (where NumPy's comparison gives a scalar), so that callers can
+    scale it in place."""
     if input._data.dtype not in FLOAT_NP:
         raise mark(RuntimeError(f"{op}: expected a floating point input in training mode, got "
                                 f"{describe(input)}; convert it with .float()"))
     u = _unit_uniform(_source(None, input.device, op), shape, input.dtype)
-    return (u >= p).astype(input._data.dtype)
+    return input._xp().asarray(u >= p, dtype=input._data.dtype)
 
 
 def _feature_shape(input, op):
@@ -51,13 +53,21 @@ def _apply(input, p, training, inplace, alpha, feature, op):
         return input.mul_(zero) if inplace else input * zero
     shape = _feature_shape(input, op) if feature else input._data.shape
     keep = _keep(input, p, shape, op)
-    if not alpha:
-        scale = _new_tensor(keep * keep.dtype.type(1 / (1 - p)))
-        return input.mul_(scale) if inplace else input * scale
-    a = 1 / math.sqrt((_SELU_ALPHA ** 2 * p + 1) * (1 - p))
     dt = keep.dtype.type
-    scale = _new_tensor(keep * dt(a))
-    shift = _new_tensor((keep - 1) * dt(_SELU_ALPHA * a) + dt(_SELU_ALPHA * a * p))
+    # the arrays are scaled in place: a 0-d array stays an array that way
+    if not alpha:
+        keep *= dt(1 / (1 - p))
+        scale = _new_tensor(keep)
+        return input.mul_(scale) if inplace else input * scale
+    # shift = a * _SELU_ALPHA * (keep + p - 1): dropped units (scale 0) end at a * _SELU_ALPHA *
+    # (p - 1), kept ones at a * x + a * _SELU_ALPHA * p
+    a = 1 / math.sqrt((_SELU_ALPHA ** 2 * p + 1) * (1 - p))
+    shift = keep.copy()
+    shift += dt(p - 1)
+    shift *= dt(_SELU_ALPHA * a)
+    keep *= dt(a)
+    scale = _new_tensor(keep)
+    shift = _new_tensor(shift)
     if inplace:
         return input.mul_(scale).add_(shift)
     return input * scale + shift

@@ -697,9 +697,15 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     """``max(0, margin + d(a, p) - d(a, n))`` with the p-norm pairwise distance d."""
     _check_tensors("triplet_margin_loss", anchor=anchor, positive=positive, negative=negative)
     reduction = _reduction(size_average, reduce, reduction)
+    _check_margin(margin)
     _check_triplet_dims(anchor, positive, negative)
     return _triplet(anchor, positive, negative,
                     lambda x, y: pairwise_distance(x, y, p, eps), margin, swap, reduction)
+
+
+def _check_margin(margin):
+    if margin <= 0:
+        raise mark(ValueError(f"margin must be greater than 0, got {margin}"))
 
 
 def _triplet(anchor, positive, negative, distance, margin, swap, reduction):
@@ -715,8 +721,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     """``triplet_margin_loss`` with any distance function (default: pairwise_distance)."""
     if reduction not in ("mean", "sum", "none"):
         raise mark(ValueError(f"{reduction} is not a valid value for reduction"))
-    if margin <= 0:
-        raise mark(ValueError(f"margin must be greater than 0, got {margin}"))
+    _check_margin(margin)
     _check_triplet_dims(anchor, positive, negative)
     return _triplet(anchor, positive, negative, distance_function or pairwise_distance,
                     margin, swap, reduction)
@@ -740,6 +745,9 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     reduction = _reduction(size_average, reduce, reduction)
     if p not in (1, 2):
         raise mark(ValueError("only p == 1 and p == 2 supported"))
+    if isinstance(weight, Tensor) and weight.ndim != 1:  # checked before the target, as torch
+        raise mark(ValueError(f"multi_margin_loss: weight must be one-dimensional, got "
+                              f"{describe(weight)}"))
     _check_margin_target("multi_margin_loss", input, target)
     x = input.reshape(-1, input.shape[-1] if input.ndim else 1)
     n_classes = x.shape[1]

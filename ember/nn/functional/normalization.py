@@ -7,6 +7,8 @@ composed from Tensor ops. Running statistics are updated in place, without autog
 PyTorch does."""
 import numbers
 
+import numpy as np
+
 from ... import _dtype
 from ..._errors import mark, describe
 from ..._tensor import Tensor
@@ -93,8 +95,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     with ``momentum``; otherwise the running statistics are used."""
     _check_tensor("batch_norm", input, "input", 1)
     if input._data.ndim < 2:
-        raise mark(ValueError(f"batch_norm: expected an input with at least 2 dims (N, C, *), "
-                              f"got {describe(input)}"))
+        if input._data.ndim == 1 and input._data.size == 0:
+            return input.clone()  # as PyTorch, which has no channel dim to check here
+        raise mark(IndexError(f"batch_norm: Dimension out of range: an input with at least 2 "
+                              f"dims (N, C, *) is expected, got {describe(input)}"))
     if training:
         _verify_batch_size("batch_norm", input._data.shape)
         if eps <= 0.0:
@@ -290,6 +294,11 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     if ndim < 3:
         raise mark(ValueError(f"local_response_norm: Expected 3D or higher dimensionality "
                               f"input (got {ndim} dimensions)"))
+    integer = input._data.dtype not in FLOAT_NP
+    if integer and input._data.dtype != np.int64:
+        raise mark(NotImplementedError(
+            f"local_response_norm: not implemented for {describe(input)} (PyTorch's average "
+            f"pooling takes floating point and int64 inputs); convert the input with .float()"))
     if input._data.size == 0:
         return input
     c = input._data.shape[1]
@@ -297,5 +306,7 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     window = squares.narrow(1, 0, c)
     for i in range(1, size):
         window = window + squares.narrow(1, i, c)
-    return input / (window / size * alpha + k).pow(beta)
+    # PyTorch averages through an average pool, which divides integers in integer arithmetic
+    mean = window.div(size, rounding_mode="trunc") if integer else window / size
+    return input / (mean * alpha + k).pow(beta)
 

@@ -159,6 +159,11 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 
 def _adaptive_input(op, input, output_size, d):
     require_tensor(op, input)
+    if d > 1 and isinstance(output_size, (list, tuple)) and \
+            len(output_size) >= input._data.ndim:
+        # PyTorch checks a sequence output_size in Python, before anything else
+        raise ValueError(f"{op}: Input dimension should be at least {len(output_size) + 1}, "
+                         f"but got input {describe(input)} for output_size {output_size}")
     if input._data.ndim not in (d + 1, d + 2) or 0 in input._data.shape[-d:]:
         raise mark(RuntimeError(
             f"{op}: Expected {d + 1}D or {d + 2}D tensor with non-zero sizes in the pooled "
@@ -213,8 +218,8 @@ def _adaptive_avg_pool(op, d, input, output_size):
         shape = tuple(input.shape[:lead]) + output_size
         return input.flatten()[:0].reshape(shape)
     if input._data.dtype.kind in "iu":
-        raise mark(RuntimeError(f"{op}: not implemented for {input.dtype.name} tensors; convert "
-                                f"the input with .float() first"))
+        raise mark(NotImplementedError(f"{op}: not implemented for {input.dtype.name} tensors; "
+                                       f"convert the input with .float() first"))
     if all(n % m == 0 for n, m in zip(size, output_size)):  # equal windows: an average pool
         kernel = tuple(n // m for n, m in zip(size, output_size))
         batched = input._data.ndim == d + 2

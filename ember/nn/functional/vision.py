@@ -3,8 +3,9 @@
 
 Interpolation is separable: each resized dim is one ``AxisGather`` (every output position a
 weighted sum of a few input positions, with PyTorch's index arithmetic), the last dim first as
-in PyTorch's kernels. ``grid_sample`` gathers the corners of each sample point (``IndexGather``)
-and weights them with ember ops on the grid, so gradients reach the grid as well."""
+in PyTorch's kernels; uint8 images are resized in PyTorch's fixed-point integer arithmetic.
+``grid_sample`` gathers the corners of each sample point (``IndexGather``) and weights them with
+ember ops on the grid, so gradients reach the grid as well."""
 import math
 import numbers
 import warnings
@@ -32,6 +33,15 @@ __all__ = ["pad", "interpolate", "upsample", "upsample_nearest", "upsample_bilin
 native_channel_shuffle = channel_shuffle
 
 _LINEAR_MODES = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}
+_UINT8_MODES = ("nearest", "nearest-exact", "bilinear", "bicubic")  # as PyTorch's CPU kernels
+# modes whose kernels copy a dim of unchanged size whatever the scale factor (bicubic and
+# nearest-exact resample it by the scale factor given; nearest copies it only in PyTorch's 2-D
+# kernel for small outputs, see _NEAREST_SHORTCUT)
+_COPY_KEPT_SIZE = ("linear", "bilinear", "trilinear")
+# PyTorch picks its 2-D nearest kernel, which copies kept dims and halves the index of doubled
+# ones, when the output's height + width is at most this; other nearest kernels always compute
+# floor(i * scale)
+_NEAREST_SHORTCUT = 128
 _CUBIC_A = -0.75
 
 
@@ -49,13 +59,12 @@ def _scale(ftype, size, out, scale_factor):
     return ftype(size) / ftype(out)
 
 
-def _nearest_index(size, out, scale_factor, exact):
+def _nearest_index(size, out, scale_factor, exact, shortcut):
     """PyTorch's nearest (or nearest-exact) source index of each output position (float32
-    arithmetic whatever the input dtype, as PyTorch's)."""
+    arithmetic whatever the input dtype, as PyTorch's); ``shortcut``: the index of a doubled
+    dim is halved rather than computed."""
     positions = np.arange(out, dtype=np.float32)
-    if not exact and out == size:
-        return np.arange(out)
-    if not exact and out == 2 * size:
+    if not exact and shortcut and out == 2 * size:
         return np.arange(out) >> 1
     scale = _scale(np.float32, size, out, scale_factor)
     if exact:
@@ -94,10 +103,11 @@ def _cubic_weights(t):
     return np.stack([far(t + one), near(t), near(one - t), far(one - t + one)], axis=1)
 
 
-def _axis_taps(mode, dtype, size, out, align_corners, scale_factor):
+def _axis_taps(mode, dtype, size, out, align_corners, scale_factor, shortcut=False):
     """(index, weights) of one dim for ``AxisGather``; weights None for nearest modes."""
     if mode in ("nearest", "nearest-exact"):
-        return _nearest_index(size, out, scale_factor, mode == "nearest-exact")[:, None], None
+        index = _nearest_index(size, out, scale_factor, mode == "nearest-exact", shortcut)
+        return index[:, None], None
     ftype = _opmath(dtype)
     src = _source_position(ftype, size, out, align_corners, scale_factor, mode == "bicubic")
     index, frac = _guard(src, size)
@@ -106,6 +116,43 @@ def _axis_taps(mode, dtype, size, out, align_corners, scale_factor):
         return taps, _cubic_weights(frac)
     upper = index + (index < size - 1)
     return np.stack([index, upper], 1), np.stack([ftype(1) - frac, frac], 1)
+
+
+def _fixed_point_taps(mode, size, out, align_corners, scale_factor):
+    """(index, int32 weights, fraction bits) of one dim for uint8 input, as PyTorch's uint8
+    kernels compute them: float64 weights, those of taps clamped onto the same edge pixel added
+    up (in tap order: the largest running sum sets the precision), then rounded half away from
+    zero to fixed point with as many fraction bits as int16 holds."""
+    taps, weights = _axis_taps(mode, np.float64, size, out, align_corners, scale_factor)
+    rows = np.arange(out)
+    merged = np.zeros_like(weights)  # slot s holds the weight of pixel taps[:, 0] + s
+    peak = 0.0
+    for k in range(taps.shape[1]):
+        slot = taps[:, k] - taps[:, 0]
+        merged[rows, slot] += weights[:, k]
+        peak = max(peak, merged[rows, slot].max())
+    bits = 0
+    while bits < 22 and int(0.5 + peak * 2.0 ** (bits + 1)) < 1 << 15:
+        bits += 1
+    scaled = merged * 2.0 ** bits
+    fixed = np.trunc(scaled + np.where(scaled < 0, -0.5, 0.5)).astype(np.int32)
+    index = np.minimum(taps[:, :1] + np.arange(taps.shape[1]), size - 1)
+    return index, fixed, bits
+
+
+def _resize_uint8(input, mode, sizes, align_corners, factors):
+    """Bilinear / bicubic resizing of uint8 images as PyTorch's: one dim at a time (the last
+    first, dims whose size is kept skipped), each pass in fixed-point integer arithmetic,
+    rounded to nearest and clamped to [0, 255]."""
+    out = input
+    for axis in reversed(range(len(sizes))):
+        n, m = input.shape[2 + axis], sizes[axis]
+        if n == m:
+            continue
+        index, weights, bits = _fixed_point_taps(mode, n, m, align_corners, factors[axis])
+        acc = gather_along(out.to(_dtype.int32), 2 + axis, index, weights)
+        out = ((acc + (1 << (bits - 1))) >> bits).clamp(0, 255).to(_dtype.uint8)
+    return input.clone() if out is input else out
 
 
 def _output_size(input, size, scale_factor, recompute_scale_factor, d):
@@ -192,17 +239,20 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         pool = (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[d - 1]
         return pool(input, sizes)
     dtype = input._data.dtype
-    if dtype not in FLOAT_NP:
+    if dtype not in FLOAT_NP and (dtype != np.uint8 or mode not in _UINT8_MODES):
         raise mark(NotImplementedError(f"{op}: mode {mode!r} is not implemented for "
                                        f"{input.dtype.name} tensors ({describe(input)}); "
                                        f"convert the input with .float() first"))
+    if dtype == np.uint8 and mode in _LINEAR_MODES:
+        return _resize_uint8(input, mode, sizes, align_corners, factors)
     half = input.dtype in (_dtype.float16, _dtype.bfloat16)
     out = input.float() if half else input  # one float32 pass, as PyTorch's opmath
+    shortcut = mode == "nearest" and d == 2 and sum(sizes) <= _NEAREST_SHORTCUT
     for axis in reversed(range(d)):
         n, m = spatial[axis], sizes[axis]
-        if n == m and mode in ("nearest", "nearest-exact"):
+        if n == m and (mode in _COPY_KEPT_SIZE or shortcut):
             continue
-        index, weights = _axis_taps(mode, dtype, n, m, align_corners, factors[axis])
+        index, weights = _axis_taps(mode, dtype, n, m, align_corners, factors[axis], shortcut)
         out = gather_along(out, 2 + axis, index, weights)
     if out is input:
         out = input.clone()
