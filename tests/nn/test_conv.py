@@ -402,6 +402,16 @@ def test_conv_transpose_cuda_matches_cpu(d, x_shape, w_shape, kw):
 
 
 @pytest.mark.gpu
+@pytest.mark.parametrize("layout", ["images", "rows", "last"])
+def test_conv_layouts_cuda_match_cpu(monkeypatch, layout):
+    """Each layout's kernels on CuPy arrays (the whole batch in one chunk)."""
+    _force_layout(monkeypatch, layout)
+    for x_shape, w_shape, kw in LAYOUT_CASES:
+        _cuda_matches_cpu(_F(ember).conv2d, (randn(*x_shape), randn(*w_shape),
+                                             randn(w_shape[0])), kw)
+
+
+@pytest.mark.gpu
 def test_fold_and_half_conv_cuda_matches_cpu():
     _cuda_matches_cpu(_F(ember).unfold, (randn(2, 3, 5, 6),), dict(kernel_size=2, padding=1))
     _cuda_matches_cpu(lambda c: _F(ember).fold(c, (5, 6), 2, padding=1), (randn(2, 12, 42),), {})
