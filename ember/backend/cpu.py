@@ -291,7 +291,8 @@ def _row_taps(x, taps, pads, stride, dilation):
         stop = min(count, (width - 1 - start) // stride + 1) if width > start else 0
         if stop > first:
             col = first * stride + start
-            taps[:, j, :, rows, first:stop] = x[..., col:col + (stop - first - 1) * stride + 1:stride]
+            end = col + (stop - first - 1) * stride + 1
+            taps[:, j, :, rows, first:stop] = x[..., col:end:stride]
 
 
 def _last_columns(xp, x, counts, ksize, stride, pads, dilation):
