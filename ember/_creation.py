@@ -49,9 +49,36 @@ def _finish(arr, device, requires_grad, op="tensor"):
     return t
 
 
-def _write_out(out, t):
+def to_out(out, t):
+    """``t``, or ``out`` with ``t`` written into it when given (``out=``)."""
+    if out is None:
+        return t
     from ._out import write_out
     return write_out(out, t)
+
+
+def make_tensor(op, fill, shape, dtype, device, requires_grad, out, source=None, generator=None):
+    """A new tensor ``fill(xp, shape, d)`` made on device ``dev`` (``xp``: its array module), of
+    dtype ``d`` (default: the default float), or written into ``out`` (whose dtype and device
+    are the defaults then). Random samplers give ``source(generator, dev, op)``, which ``fill``
+    then gets in place of ``xp`` to draw from."""
+    if out is not None:
+        dtype = dtype if dtype is not None else out.dtype
+        device = device if device is not None else out.device
+    d = _dtype.as_dtype(dtype) if dtype is not None else _dtype._Defaults.float
+    if requires_grad:
+        check_grad_dtype(op, d)
+    dev = _device(device)
+    src = xp_for(dev) if source is None else source(generator, dev, op)
+    if dev.type == "cuda":
+        with xp_for(dev).cuda.Device(dev.index):
+            arr = fill(src, shape, d)
+    else:
+        arr = fill(src, shape, d)
+    t = _new_tensor(arr)
+    if requires_grad:
+        t._rg = True
+    return t if out is None else to_out(out, t)
 
 
 # ---- dtype inference for Python data ---------------------------------------------------------
@@ -399,46 +426,24 @@ def _shape(op, size):
     return shape
 
 
-def _make(op, fill, shape, dtype, device, requires_grad, out):
-    """``fill(xp, shape, np_dtype)`` on the requested device, in ``dtype`` (default float), or
-    written into ``out`` (whose dtype and device are the defaults then)."""
-    if out is not None:
-        dtype = dtype if dtype is not None else out.dtype
-        device = device if device is not None else out.device
-    d = _dtype.as_dtype(dtype) if dtype is not None else _dtype._Defaults.float
-    if requires_grad:
-        check_grad_dtype(op, d)
-    dev = _device(device)
-    if dev.type == "cuda":
-        xp = xp_for(dev)
-        with xp.cuda.Device(dev.index):
-            arr = fill(xp, shape, d.np)
-    else:
-        arr = fill(np, shape, d.np)
-    t = _new_tensor(arr)
-    if requires_grad:
-        t._rg = True
-    return t if out is None else _write_out(out, t)
-
-
 def _zeros(xp, shape, d):
-    return xp.zeros(shape, d)
+    return xp.zeros(shape, d.np)
 
 
 def _ones(xp, shape, d):
-    return xp.ones(shape, d)
+    return xp.ones(shape, d.np)
 
 
 @public(method=False)
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False):
-    return _make("zeros", _zeros, _shape("zeros", size), dtype, device, requires_grad, out)
+    return make_tensor("zeros", _zeros, _shape("zeros", size), dtype, device, requires_grad, out)
 
 
 @public(method=False)
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
          pin_memory=False):
-    return _make("ones", _ones, _shape("ones", size), dtype, device, requires_grad, out)
+    return make_tensor("ones", _ones, _shape("ones", size), dtype, device, requires_grad, out)
 
 
 @public(method=False)
@@ -446,7 +451,7 @@ def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
           pin_memory=False, memory_format=None):
     # Zero-filled rather than uninitialized: NumPy's empty can expose stale memory, and the
     # cost of zeroing is small next to everything else here.
-    return _make("empty", _zeros, _shape("empty", size), dtype, device, requires_grad, out)
+    return make_tensor("empty", _zeros, _shape("empty", size), dtype, device, requires_grad, out)
 
 
 def _fill_dtype(value, op):
@@ -496,8 +501,8 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
     if dtype is None:
         dtype = out.dtype if out is not None else _fill_dtype(fill_value, "full")
     value = _full_array(_fill_value(fill_value, "full"), _dtype.as_dtype(dtype), "full")
-    return _make("full", lambda xp, s, d: xp.full(s, value, d), _shape("full", size), dtype, device,
-                 requires_grad, out)
+    return make_tensor("full", lambda xp, s, d: xp.full(s, value, d.np), _shape("full", size),
+                       dtype, device, requires_grad, out)
 
 
 def _like(fn, input, op, dtype, device, requires_grad, *args):
@@ -570,8 +575,8 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
     for name, v in (("n", n), ("m", m)):
         if v < 0:
             raise mark(RuntimeError(f"eye: {name} must be greater or equal to 0, got {v}"))
-    return _make("eye", lambda xp, s, d: xp.eye(s[0], s[1], dtype=d), (n, m), dtype, device,
-                 requires_grad, out)
+    return make_tensor("eye", lambda xp, s, d: xp.eye(s[0], s[1], dtype=d.np), (n, m), dtype,
+                       device, requires_grad, out)
 
 
 @public(method=False)
@@ -636,7 +641,7 @@ def _range_dtype(values, dtype, out):
 def _range_result(op, arr, device, requires_grad, out):
     dev = _device(device if device is not None else (out.device if out is not None else None))
     t = _finish(arr if dev.type == "cpu" else move(arr, dev), None, requires_grad, op)
-    return t if out is None else _write_out(out, t)
+    return to_out(out, t)
 
 
 @public(method=False)
@@ -824,7 +829,7 @@ def complex_(real, imag, *, out=None):
     if out is not None and out.dtype is not t.dtype:
         raise mark(RuntimeError(f"complex: Expected object of scalar type {t.dtype.name} but "
                                 f"got scalar type {out.dtype.name} for argument 'out'"))
-    return t if out is None else _write_out(out, t)
+    return to_out(out, t)
 
 
 @public(method=False)
@@ -832,7 +837,7 @@ def polar(abs, angle, *, out=None):
     """``abs * (cos(angle) + 1j * sin(angle))``."""
     _check_complex_parts("polar", abs, angle)
     t = Complex.apply(abs * angle.cos(), abs * angle.sin())
-    return t if out is None else _write_out(out, t)
+    return to_out(out, t)
 
 
 # ---- writing into tensors ----------------------------------------------------------------------

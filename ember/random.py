@@ -17,8 +17,8 @@ import struct
 import numpy as np
 
 from . import _dtype
-from ._creation import check_grad_dtype
-from ._device import as_device, CPU
+from ._creation import make_tensor, to_out
+from ._device import as_device
 from ._errors import mark
 from ._tensor import Tensor, _new_tensor
 from .autograd.function import Function
@@ -298,39 +298,12 @@ def _check_float(op, d, what="dtype"):
             f"ember.randint for integers"))
 
 
-def _device_of(device):
-    return CPU if device is None else resolve(as_device(device))
-
-
-def _finish(op, shape, dtype, device, requires_grad, out, fill, generator):
-    if out is not None:
-        dtype = dtype if dtype is not None else out.dtype
-        device = device if device is not None else out.device
-    d = _dtype.as_dtype(dtype) if dtype is not None else _dtype._Defaults.float
-    if requires_grad:
-        check_grad_dtype(op, d)
-    dev = _device_of(device)
-    src = _source(generator, dev, op)
-    if dev.type == "cuda":
-        with xp_for(dev).cuda.Device(dev.index):
-            arr = fill(src, shape, d)
-    else:
-        arr = fill(src, shape, d)
-    t = _new_tensor(arr)
-    if requires_grad:
-        t._rg = True
-    if out is not None:
-        from ._out import write_out
-        return write_out(out, t)
-    return t
-
-
 def _generated(op, size, generator, dtype, device, requires_grad, out, fill):
     shape = as_shape(op, size)
     if any(s < 0 for s in shape):
         raise mark(RuntimeError(f"{op}: Trying to create tensor with negative dimension "
                                 f"{min(shape)}: {list(shape)}"))
-    return _finish(op, shape, dtype, device, requires_grad, out, fill, generator)
+    return make_tensor(op, fill, shape, dtype, device, requires_grad, out, _source, generator)
 
 
 # ---- creation samplers -------------------------------------------------------------------------
@@ -562,10 +535,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     shape = broadcast_shape(*(x.shape for x in (m, s) if hasattr(x, "shape")))
     values = (xp.asarray(m) + xp.asarray(s) * _normal(src, shape, d)).astype(d.np)
     t = _sampled("Normal", values, (mean, std))
-    if out is not None:
-        from ._out import write_out
-        return write_out(out, t)
-    return t
+    return to_out(out, t)
 
 
 def _tensor_arg(op, input):
@@ -590,10 +560,7 @@ def bernoulli(input, p=None, *, generator=None, out=None):
         probs = p
     values = _bernoulli(src, input._data.shape, input.dtype, probs)
     t = _sampled("Bernoulli", values, (input,))
-    if out is not None:
-        from ._out import write_out
-        return write_out(out, t)
-    return t
+    return to_out(out, t)
 
 
 def _check_probability(op, p):
@@ -637,10 +604,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
         keys = xp.where(p > 0, xp.log(u) / xp.where(p > 0, p, 1.0), -xp.inf)
         idx = xp.argsort(-keys, axis=1)[:, :num_samples]
     t = _new_tensor(idx.astype(np.int64).reshape(input._data.shape[:-1] + (num_samples,)))
-    if out is not None:
-        from ._out import write_out
-        return write_out(out, t)
-    return t
+    return to_out(out, t)
 
 
 def _check_multinomial(input, k, replacement):
