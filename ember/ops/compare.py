@@ -9,6 +9,7 @@ import numbers
 import numpy as np
 
 from .._errors import mark, describe
+from .._out import write_out
 from .._tensor import Tensor, _new_tensor
 from ..autograd.grad_mode import GradMode
 from ..autograd.inplace import commit_inplace, inplace_source
@@ -21,10 +22,8 @@ _Number = numbers.Number
 
 
 def _out(result, out):
-    if out is None:
-        return result
-    from .._out import write_out
-    return write_out(out, result)
+    """Honor ``out=``: write the result into ``out`` (resized if its shape differs)."""
+    return result if out is None else write_out(out, result)
 
 
 def _camel(name):

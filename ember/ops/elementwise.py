@@ -26,7 +26,7 @@ from ._broadcast import sum_to
 from ._promote import (binary_operands, float_operand, result_type, cast_operands, COMPLEX_NP,
                        FLOAT_NP, INEXACT_NP, INT_NP, BOOL_NP)
 from ._registry import public, public_method
-from .compare import Where
+from .compare import Where, _out
 
 _Number = numbers.Number
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
@@ -43,14 +43,6 @@ def _conj(t):
 
 def _shape(x):
     return x.shape if isinstance(x, Tensor) else ()
-
-
-def _out(result, out):
-    """Honor ``out=``: write the result into ``out`` (resized if its shape differs)."""
-    if out is None:
-        return result
-    from .._out import write_out
-    return write_out(out, result)
 
 
 def _keep(grad, mask):

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import _dtype
 from .._errors import describe, mark
+from .._out import write_out
 from .._tensor import Tensor, _new_tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import GradMode
@@ -513,10 +514,8 @@ def fit_value(value, target, op):
 
 
 def _out(result, out):
-    if out is None:
-        return result
-    from .._out import write_out
-    return write_out(out, result)
+    """Honor ``out=``: write the result into ``out`` (resized if its shape differs)."""
+    return result if out is None else write_out(out, result)
 
 
 # ---- index_* along one dim --------------------------------------------------------------------

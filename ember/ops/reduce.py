@@ -14,6 +14,7 @@ import numpy as np
 from .. import _dtype, return_types
 from .._dtype import _Defaults
 from .._errors import describe, mark
+from .._out import write_out
 from .._tensor import Tensor, _new_tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import GradMode
@@ -21,7 +22,7 @@ from ._broadcast import broadcast_to
 from ._dims import normalize_dims, normalize_dim
 from ._promote import INEXACT_NP, FLOAT_NP, COMPLEX_NP
 from ._registry import PUBLIC, public, public_method
-from .sort import Selection, reject_complex, named_result
+from .sort import Selection, reject_complex, named_result, _out
 
 _HALF = frozenset(d._np for d in (_dtype.float16, _dtype.bfloat16) if d._np is not None)
 _F32 = np.dtype(np.float32)
@@ -76,13 +77,6 @@ def _const(arr):
 
 def _conj(t):
     return t.conj() if t._data.dtype in COMPLEX_NP else t
-
-
-def _out(result, out):
-    if out is None:
-        return result
-    from .._out import write_out
-    return write_out(out, result)
 
 
 def _op(name):
@@ -586,7 +580,6 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):
         _check_nonempty("aminmax", input, axes, False)
     low, high = Amin.apply(input, axes, bool(keepdim)), Amax.apply(input, axes, bool(keepdim))
     if out is not None:
-        from .._out import write_out
         low, high = write_out(out[0], low), write_out(out[1], high)
     return return_types.aminmax(low, high)
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import return_types
 from .._errors import describe, mark
+from .._out import write_out
 from .._tensor import Tensor, _new_tensor
 from ..autograd.function import Function
 from ._dims import normalize_dim
@@ -244,10 +245,14 @@ def _axis_slice(ndim, axis, start, stop):
 
 # ---- public ops ---------------------------------------------------------------------------------
 
+def _out(result, out):
+    """Honor ``out=``: write the result into ``out`` (resized if its shape differs)."""
+    return result if out is None else write_out(out, result)
+
+
 def named_result(kind, values, indices, out):
     """A named (values, indices) result, written into ``out=(values, indices)`` if given."""
     if out is not None:
-        from .._out import write_out
         if not isinstance(out, (tuple, list)) or len(out) != 2:
             raise mark(TypeError(f"{kind.__name__}: out= must be a tuple of two tensors "
                                  f"(values, indices), got {describe(out)}"))
@@ -291,11 +296,7 @@ def argsort(input, dim=-1, descending=False, stable=False):
 
 @public
 def msort(input, *, out=None):
-    values = sort(input, 0).values
-    if out is not None:
-        from .._out import write_out
-        return write_out(out, values)
-    return values
+    return _out(sort(input, 0).values, out)
 
 
 @public
@@ -329,11 +330,7 @@ def _median(op, kind, input, dim, keepdim, out, ignore_nan):
     if dim is None:
         from .reduce import MedianAll, NanMedianAll
         axes = tuple(range(input._data.ndim))
-        result = (NanMedianAll if ignore_nan else MedianAll).apply(input, axes, False)
-        if out is not None:
-            from .._out import write_out
-            return write_out(out, result)
-        return result
+        return _out((NanMedianAll if ignore_nan else MedianAll).apply(input, axes, False), out)
     axis = _dim_of(op, input, dim)
     _check_reduction_dim(op, input, axis)
     cls = NanMedianDim if ignore_nan else MedianDim
@@ -452,10 +449,7 @@ def _quantile(op, input, q, dim, keepdim, interpolation, out, ignore_nan):
     else:
         result = result.permute(result.ndim - 1, *range(result.ndim - 1))
         result = result.reshape((q_row.size,) + out_shape)
-    if out is not None:
-        from .._out import write_out
-        return write_out(out, result)
-    return result
+    return _out(result, out)
 
 
 @public
@@ -626,13 +620,6 @@ def _search_values(op, values, like):
     return _new_tensor(like._xp().asarray(values))
 
 
-def _finish_search(result, out):
-    if out is not None:
-        from .._out import write_out
-        return write_out(out, result)
-    return result
-
-
 @public(method=False)
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, out=None,
                  sorter=None):
@@ -657,7 +644,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         boundaries = _new_tensor(boundaries._xp().take_along_axis(boundaries._data,
                                                                  sorter._data, -1))
     out_dtype = np.int32 if out_int32 else np.int64
-    return _finish_search(SearchSorted.apply(boundaries, values, side, out_dtype), out)
+    return _out(SearchSorted.apply(boundaries, values, side, out_dtype), out)
 
 
 @public(method=False)
@@ -668,7 +655,7 @@ def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
     values = _search_values("bucketize", input, boundaries)
     out_dtype = np.int32 if out_int32 else np.int64
     side = "right" if right else "left"
-    return _finish_search(SearchSorted.apply(boundaries, values, side, out_dtype), out)
+    return _out(SearchSorted.apply(boundaries, values, side, out_dtype), out)
 
 
 class Histc(Function):
@@ -707,11 +694,7 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
                                 f"max, or remove NaN and inf from the input"))
     if low == high:
         low, high = low - 1, high + 1
-    result = Histc.apply(input.detach(), int(bins), low, high)
-    if out is not None:
-        from .._out import write_out
-        return write_out(out, result)
-    return result
+    return _out(Histc.apply(input.detach(), int(bins), low, high), out)
 
 
 class BinCount(NotDifferentiable):
