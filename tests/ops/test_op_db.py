@@ -152,6 +152,9 @@ TOLERANCES = {
     "matrix_exp": {torch.float32: (1e-3, 1e-4)},
     # ember evaluates polygamma in float64; torch's float32 kernel is off by ~2e-5 near poles
     **{f"polygamma/polygamma_n_{n}": {torch.float32: (1e-5, 1e-4)} for n in range(5)},
+    # sums of ~100 products of entries up to ~80 (one matrix product, summed in another order
+    # than torch's): both are ~1e-4 off the float64 result where entries cancel
+    "nn.functional.conv_transpose3d": {torch.float32: (1e-4, 1e-4)},
 }
 
 # (values, indices) results with indices unspecified among ties: key -> f(sample) -> (dim, keepdim)
