@@ -723,7 +723,9 @@ def window_sum(xp, x, kernel_size, stride, padding, counts, divisor):
     if divisor is None:
         return out.astype(x.dtype, copy=False)
     if x.dtype.kind in "iu":  # integer averages round toward zero, as PyTorch's
-        return (xp.sign(out) * (xp.abs(out) // xp.asarray(divisor, np.int64))).astype(x.dtype)
+        # Integer division truncating toward zero, as PyTorch's (also for negative divisors).
+        d = xp.asarray(divisor, np.int64)
+        return (xp.sign(out) * xp.sign(d) * (xp.abs(out) // xp.abs(d))).astype(x.dtype)
     out /= divisor
     return out.astype(x.dtype, copy=False)
 

@@ -61,7 +61,7 @@ class ConvInputGrad(Function):
     def backward(ctx, grad):
         g, w = ctx.saved_tensors
         eg, ew = ctx._edges[:2]
-        dg = Conv.apply(grad, _conj(w), None, **ctx.geom) if eg else None
+        dg = _crop(Conv.apply(grad, _conj(w), None, **ctx.geom), g) if eg else None
         dw = ConvWeightGrad.apply(grad, _conj(g), ksize=_spatial(w), **ctx.geom) if ew else None
         return dg, dw, None
 
@@ -83,8 +83,17 @@ class ConvWeightGrad(Function):
         x, g = ctx.saved_tensors
         ex, eg = ctx._edges[:2]
         dx = ConvInputGrad.apply(_conj(g), grad, size=_spatial(x), **ctx.geom) if ex else None
-        dg = Conv.apply(_conj(x), grad, None, **ctx.geom) if eg else None
+        dg = _crop(Conv.apply(_conj(x), grad, None, **ctx.geom), g) if eg else None
         return dx, dg, None
+
+
+def _crop(t, like):
+    """``t`` cut to the spatial size of ``like``: with output_padding >= stride, convolving
+    back yields positions that the transposed convolution's input never had."""
+    size = _spatial(like)
+    if _spatial(t) == size:
+        return t
+    return t[(Ellipsis,) + tuple(slice(0, n) for n in size)]
 
 
 # ---- checks ------------------------------------------------------------------------------------

@@ -433,3 +433,13 @@ def _cuda_matches_cpu(fn, arrays, kw, atol=1e-4):
     for c, g in zip(*results):
         np.testing.assert_allclose(g.astype(np.float64), c.astype(np.float64), atol=atol,
                                    rtol=1e-3)
+
+
+def test_conv_transpose_double_backward_with_output_padding_past_stride():
+    """With output_padding >= stride (allowed below the dilation), the gradient of the
+    gradient has the transposed convolution input's shape."""
+    x, w = randn(1, 2, 3, 3), randn(2, 2, 3, 3)
+    fn = lambda lib, x, w: lib.nn.functional.conv_transpose2d(  # noqa: E731
+        x, w, stride=1, output_padding=1, dilation=2)
+    check(fn, x, w)
+    gradcheck_fn(fn, x, w)

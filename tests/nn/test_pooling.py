@@ -308,3 +308,8 @@ def test_pool_cuda_matches_cpu(fn, shape, kw):
     u_c = _F(ember).max_unpool2d(y_c, i_c, 3, 1, 1)
     u_g = _F(ember).max_unpool2d(y_g, i_g, 3, 1, 1)
     np.testing.assert_array_equal(to_numpy(u_c), to_numpy(u_g))
+
+
+def test_integer_avg_pool_with_negative_divisor_truncates_toward_zero():
+    x = np.arange(-8, 8).reshape(1, 1, 4, 4)
+    check(lambda lib, x: lib.nn.functional.avg_pool2d(x, 2, divisor_override=-3), x)

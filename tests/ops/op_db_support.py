@@ -354,16 +354,6 @@ def dropping(training_default):
         arg(s, 0, "p", 0.5) > 0
 
 
-def output_padding_past_stride(s, dtype):
-    """A transposed convolution's gradient sample with output_padding >= stride (allowed when
-    it is below the dilation)."""
-    def per_dim(v):
-        return v if isinstance(v, tuple) else (v,) * (s.input.ndim - 2)
-    return dtype == torch.float64 and any(
-        p >= st for p, st in zip(per_dim(s.kwargs.get("output_padding", 0)),
-                                 per_dim(s.kwargs.get("stride", 1))))
-
-
 def _outs(s):
     return [t for t in flatten(s.kwargs.get("out")) if isinstance(t, torch.Tensor)]
 

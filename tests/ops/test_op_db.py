@@ -27,9 +27,8 @@ from helpers import assert_same
 from op_db_support import (Converter, always, arg, assert_same_meta, assert_same_result,
                            assert_valid_indices, builtin_exception, dropping, flatten,
                            gradcheck_wrapper, has_kwarg, not_tensor_input,
-                           op_key, op_seed, out_overlaps_input,
-                           output_padding_past_stride, projection_loss, resolve, resolve_inplace,
-                           resolve_method, shapes)
+                           op_key, op_seed, out_overlaps_input, projection_loss, resolve,
+                           resolve_inplace, resolve_method, shapes)
 
 # samples per op and dtype, taken evenly from torch's list (a few ops have thousands)
 MAX_SAMPLES = 48
@@ -109,21 +108,10 @@ DIFFERENT = {
                             "does; torch.narrow_copy's RuntimeError is an internal assert")],
 }
 
-# Samples failing because of bugs in files other helpers own (reported with a reproduction):
+# Samples failing because of known bugs not fixed yet (with a reproduction in the entry):
 # key -> [(matcher, what is wrong)]. They must fail; once fixed the test fails until the entry
-# is removed.
-_LINALG = "[linalg] "
-_NN = "[nn] "
-REPORTED = {
-    **{k: [(lambda s, dtype: dtype == torch.int64 and
-            (arg(s, 5, "divisor_override") or 0) < 0,
-            _NN + "integer avg_pool with a negative divisor_override rounds differently "
-                  "(torch truncates toward zero)")]
-       for k in ("nn.functional.avg_pool2d", "nn.functional.avg_pool3d")},
-    **{k: [(output_padding_past_stride,
-            _NN + "input gradient of the wrong shape when output_padding >= stride")]
-       for k in ("nn.functional.conv_transpose2d", "nn.functional.conv_transpose3d")},
-}
+# is removed. Empty: every bug the corpus found is fixed.
+REPORTED = {}
 
 # Results that are random or uninitialized: shapes, dtypes and requires_grad only.
 # key -> matcher of the samples concerned
