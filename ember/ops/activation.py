@@ -564,23 +564,6 @@ def _axis(x, dim):
     return dim if x.ndim else None
 
 
-class Softmax(Function):
-    _raw = True
-    op_name = "softmax"
-
-    @staticmethod
-    def forward(ctx, x, dim):
-        y = _softmax_array(ctx.xp, x, _axis(x, dim))
-        ctx.dim = dim
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return SoftmaxBackward.apply(grad, y, ctx.dim), None
-
-
 class SoftmaxBackward(Function):
     """``y * (grad - sum(grad * y))`` along dim."""
     _raw = True
@@ -607,23 +590,6 @@ class SoftmaxBackward(Function):
         return g_grad, g_y, None
 
 
-class LogSoftmax(Function):
-    _raw = True
-    op_name = "log_softmax"
-
-    @staticmethod
-    def forward(ctx, x, dim):
-        y = _log_softmax_array(ctx.xp, x, _axis(x, dim))
-        ctx.dim = dim
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return LogSoftmaxBackward.apply(grad, y, ctx.dim), None
-
-
 class LogSoftmaxBackward(Function):
     """``grad - exp(y) * sum(grad)`` along dim."""
     _raw = True
@@ -646,6 +612,32 @@ class LogSoftmaxBackward(Function):
         g_grad = gg - (gg * p).sum(dim, keepdim=True) if e_grad else None
         g_y = -gg * p * grad.sum(dim, keepdim=True) if e_y else None
         return g_grad, g_y, None
+
+
+class Softmax(Function):
+    """softmax along ``dim``; the backward is a Function of the output (``Backward``)."""
+    _raw = True
+    op_name = "softmax"
+    compute = staticmethod(_softmax_array)
+    Backward = SoftmaxBackward
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        y = ctx.compute(ctx.xp, x, _axis(x, dim))
+        ctx.dim = dim
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return ctx.Backward.apply(grad, y, ctx.dim), None
+
+
+class LogSoftmax(Softmax):
+    op_name = "log_softmax"
+    compute = staticmethod(_log_softmax_array)
+    Backward = LogSoftmaxBackward
 
 
 def _softmax_input(op, input, dim, dtype, stacklevel):
