@@ -36,3 +36,9 @@ def write_out(out, result):
         out._data[...] = result._data
     out._bump()
     return out
+
+
+def honor_out(result, out):
+    """``result``, or ``result`` written into ``out`` when the caller passed ``out=``."""
+    return result if out is None else write_out(out, result)
+

@@ -15,9 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .. import _dtype
-
-_HALF = frozenset(d.np for d in (_dtype.float16, _dtype.bfloat16) if d._np is not None)
+from ..ops._promote import HALF_NP as _HALF
 
 
 def kernels(xp):

@@ -10,7 +10,7 @@ from ..ops._broadcast import broadcast_shape
 from ..ops._promote import COMPLEX_NP, FLOAT_NP
 from ..ops._registry import public
 
-_LOW_PRECISION = frozenset(d._np for d in (_dtype.float16, _dtype.bfloat16) if d._np is not None)
+from ..ops._promote import HALF_NP as _LOW_PRECISION  # noqa: E402
 
 
 # ---- argument checks --------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Hook plumbing for modules: ``BackwardHook``, which implements full module backward hooks
-(``RemovableHandle`` lives in ember/_hooks.py and is re-exported here).
+(``RemovableHandle`` lives in ember/_hooks.py).
 
 A module call with full backward hooks routes its tensor inputs and its tensor outputs through
 identity nodes. The output node sees the gradients flowing into the module (grad_output) and
@@ -7,11 +7,8 @@ runs the backward pre-hooks; the input node sees the gradients flowing out of it
 and runs the backward hooks. As in PyTorch, grad_input has one entry per positional argument
 (None for non-tensors), and when no input requires grad the hooks run at the output node with
 grad_input all None."""
-import itertools
 import warnings
-import weakref
 
-from .._hooks import RemovableHandle  # noqa: F401  (imported from here by nn code)
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import GradMode

@@ -15,6 +15,7 @@ from .._tensor import Tensor
 FLOAT_NP = frozenset(d._np for d in _dtype.ALL if d.is_floating_point and d._np is not None)
 COMPLEX_NP = frozenset(d._np for d in _dtype.ALL if d.is_complex)
 INEXACT_NP = FLOAT_NP | COMPLEX_NP
+HALF_NP = frozenset(d for d in FLOAT_NP if d.itemsize == 2)  # float16, bfloat16: computed in float32
 INT_NP = frozenset(d._np for d in _dtype.ALL if d._category == _dtype._INT)
 BOOL_NP = np.dtype(np.bool_)
 _BF16_NP = _dtype.bfloat16._np
@@ -98,3 +99,12 @@ def float_operand(x):
 def float_result_type(*operands):
     d = result_type(*operands)
     return d if (d.is_floating_point or d.is_complex) else _Defaults.float
+
+
+def conj_if_complex(t):
+    """Complex gradients use the conjugate (PyTorch's convention); real tensors and numbers
+    pass through."""
+    if isinstance(t, Tensor):
+        return t.conj() if t._data.dtype in COMPLEX_NP else t
+    return t.conjugate() if isinstance(t, complex) else t
+

@@ -4,10 +4,9 @@ imported on first use. Half-precision inputs are computed in float32 and rounded
 PyTorch does."""
 import numpy as np
 
-from .. import _dtype
 from .._errors import mark
 
-_HALF = frozenset(d._np for d in (_dtype.float16, _dtype.bfloat16) if d._np is not None)
+from ._promote import HALF_NP as _HALF  # noqa: E402
 
 _modules = {}
 

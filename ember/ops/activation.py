@@ -27,7 +27,7 @@ __all__ = ["relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_",
            "threshold", "threshold_", "logsigmoid", "softmax", "log_softmax", "softmin", "glu",
            "prelu", "rrelu", "rrelu_", "sigmoid", "tanh"]
 
-_HALF = frozenset(d for d in FLOAT_NP if d.itemsize == 2)
+from ._promote import HALF_NP as _HALF  # noqa: E402
 
 
 # ---- checking and applying ----------------------------------------------------------------------

@@ -9,7 +9,6 @@ import numbers
 import numpy as np
 
 from .._errors import mark, describe
-from .._out import write_out
 from .._tensor import Tensor, _new_tensor
 from ..autograd.grad_mode import GradMode
 from ..autograd.inplace import commit_inplace, inplace_source
@@ -21,9 +20,7 @@ from ._registry import public, public_method
 _Number = numbers.Number
 
 
-def _out(result, out):
-    """Honor ``out=``: write the result into ``out`` (resized if its shape differs)."""
-    return result if out is None else write_out(out, result)
+from .._out import honor_out as _out  # noqa: E402
 
 
 def _camel(name):

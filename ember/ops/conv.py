@@ -12,13 +12,11 @@ import math
 from .._errors import mark, describe
 from ..autograd.function import Function
 from ..backend.cpu import kernels
-from ._promote import COMPLEX_NP, BOOL_NP
+from ._promote import BOOL_NP
 from ._registry import public
 from ._window import int_tuple, require_tensor, require_ndim
 
-def _conj(t):
-    return t.conj() if t._data.dtype in COMPLEX_NP else t
-
+from ._promote import conj_if_complex as _conj  # noqa: E402
 
 def _spatial(t):
     return tuple(t._data.shape[2:])

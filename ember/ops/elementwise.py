@@ -26,7 +26,8 @@ from ._broadcast import sum_to
 from ._promote import (binary_operands, float_operand, result_type, cast_operands, COMPLEX_NP,
                        FLOAT_NP, INEXACT_NP, INT_NP, BOOL_NP)
 from ._registry import public, public_method
-from .compare import Where, _out
+from .compare import Where
+from .._out import honor_out as _out
 
 _Number = numbers.Number
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
@@ -34,12 +35,7 @@ _LN2, _LN10 = math.log(2.0), math.log(10.0)
 
 # ---- helpers ------------------------------------------------------------------------------------
 
-def _conj(t):
-    """Complex gradients use the conjugate (PyTorch's convention); real tensors pass through."""
-    if isinstance(t, Tensor):
-        return t.conj() if t._data.dtype in COMPLEX_NP else t
-    return t.conjugate() if isinstance(t, complex) else t
-
+from ._promote import conj_if_complex as _conj  # noqa: E402
 
 def _shape(x):
     return x.shape if isinstance(x, Tensor) else ()

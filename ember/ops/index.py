@@ -14,7 +14,6 @@ import numpy as np
 
 from .. import _dtype
 from .._errors import describe, mark
-from .._out import write_out
 from .._tensor import Tensor, _new_tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import GradMode
@@ -513,9 +512,7 @@ def fit_value(value, target, op):
     return value
 
 
-def _out(result, out):
-    """Honor ``out=``: write the result into ``out`` (resized if its shape differs)."""
-    return result if out is None else write_out(out, result)
+from .._out import honor_out as _out  # noqa: E402
 
 
 # ---- index_* along one dim --------------------------------------------------------------------

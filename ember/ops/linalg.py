@@ -12,7 +12,6 @@ import numpy as np
 
 from .. import _dtype
 from .._errors import mark, describe
-from .._out import write_out
 from .._tensor import Tensor, _new_tensor
 from ..autograd.function import Function
 from ._broadcast import sum_to, broadcast_shape
@@ -22,7 +21,7 @@ from ._registry import public, public_method
 # Types that BLAS cannot multiply: NumPy has no fast kernel for them (bfloat16 not even an
 # einsum), so they are multiplied in float32 and rounded back, as PyTorch's CPU kernels
 # accumulate them in float32.
-_LOW_PRECISION = frozenset(d.np for d in (_dtype.float16, _dtype.bfloat16) if d._np is not None)
+from ._promote import HALF_NP as _LOW_PRECISION  # noqa: E402
 
 
 def _mH(t):
@@ -30,12 +29,8 @@ def _mH(t):
     return t.mT.conj() if t._data.dtype in COMPLEX_NP else t.mT
 
 
-def _conj(t):
-    return t.conj() if t._data.dtype in COMPLEX_NP else t
-
-
-def _finish(result, out):
-    return result if out is None else write_out(out, result)
+from ._promote import conj_if_complex as _conj  # noqa: E402
+from .._out import honor_out as _finish  # noqa: E402
 
 
 _WARNED = set()

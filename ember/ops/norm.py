@@ -17,7 +17,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import GradMode
 from ._broadcast import sum_to
 
-_HALF = frozenset(d._np for d in (_dtype.float16, _dtype.bfloat16) if d._np is not None)
+from ._promote import HALF_NP as _HALF  # noqa: E402
 _F32 = np.dtype(np.float32)
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 

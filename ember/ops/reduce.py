@@ -22,9 +22,10 @@ from ._broadcast import broadcast_to
 from ._dims import normalize_dims, normalize_dim
 from ._promote import INEXACT_NP, FLOAT_NP, COMPLEX_NP
 from ._registry import PUBLIC, public, public_method
-from .sort import Selection, reject_complex, named_result, _out
+from .sort import Selection, reject_complex, named_result
+from .._out import honor_out as _out
 
-_HALF = frozenset(d._np for d in (_dtype.float16, _dtype.bfloat16) if d._np is not None)
+from ._promote import HALF_NP as _HALF  # noqa: E402
 _F32 = np.dtype(np.float32)
 _I64 = np.int64
 _UINT8 = np.dtype(np.uint8)
@@ -75,9 +76,7 @@ def _const(arr):
     return _new_tensor(np.asarray(arr) if isinstance(arr, np.generic) else arr)
 
 
-def _conj(t):
-    return t.conj() if t._data.dtype in COMPLEX_NP else t
-
+from ._promote import conj_if_complex as _conj  # noqa: E402
 
 def _op(name):
     """Another family's public op, looked up when called (the families load in any order)."""

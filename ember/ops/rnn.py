@@ -18,12 +18,11 @@ import functools
 
 import numpy as np
 
-from .. import _dtype
 from .._tensor import _new_tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import GradMode
 
-_HALF = frozenset(d._np for d in (_dtype.float16, _dtype.bfloat16) if d._np is not None)
+from ._promote import HALF_NP as _HALF  # noqa: E402
 _F32 = np.dtype(np.float32)
 
 

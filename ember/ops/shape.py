@@ -356,9 +356,7 @@ def _mT(self):
     return transpose(self, -2, -1)
 
 
-def _conj(t):
-    return t.conj() if t.dtype.is_complex else t
-
+from ._promote import conj_if_complex as _conj  # noqa: E402
 
 def _H(self):
     ndim = self._data.ndim

@@ -245,9 +245,7 @@ def _axis_slice(ndim, axis, start, stop):
 
 # ---- public ops ---------------------------------------------------------------------------------
 
-def _out(result, out):
-    """Honor ``out=``: write the result into ``out`` (resized if its shape differs)."""
-    return result if out is None else write_out(out, result)
+from .._out import honor_out as _out  # noqa: E402
 
 
 def named_result(kind, values, indices, out):

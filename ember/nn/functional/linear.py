@@ -2,7 +2,6 @@
 fused backward computing all three gradients in one pass) and ``bilinear``."""
 import numpy as np
 
-from ... import _dtype
 from ..._errors import mark, describe
 from ..._tensor import Tensor
 from ...autograd.function import Function
@@ -13,15 +12,14 @@ __all__ = ["linear", "bilinear"]
 
 # NumPy has no fast float16/bfloat16 matrix product: those compute in float32 (as PyTorch's CPU
 # kernels accumulate in float32) and are rounded back.
-_LOW_PRECISION = frozenset(d.np for d in (_dtype.float16, _dtype.bfloat16) if d._np is not None)
+from ...ops._promote import HALF_NP as _LOW_PRECISION  # noqa: E402
 
 
 def _conj(xp, a):
     return xp.conj(a) if a.dtype in COMPLEX_NP else a
 
 
-def _conj_t(t):
-    return t.conj() if t._data.dtype in COMPLEX_NP else t
+from ...ops._promote import conj_if_complex as _conj_t  # noqa: E402
 
 
 def _sum_to_shape(a, shape):

@@ -29,7 +29,7 @@ __all__ = ["l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "cross_entropy
            "multilabel_soft_margin_loss", "soft_margin_loss", "ctc_loss"]
 
 _INDEX_NP = (np.dtype(np.int64), np.dtype(np.uint8))
-_LOW_PRECISION = frozenset(d for d in FLOAT_NP if d.itemsize == 2)  # float16, bfloat16
+from ...ops._promote import HALF_NP as _LOW_PRECISION  # noqa: E402
 
 
 # ---- reductions ---------------------------------------------------------------------------------

@@ -196,8 +196,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
 def _normalized_shape(op, normalized_shape):
     if isinstance(normalized_shape, numbers.Integral) and not isinstance(normalized_shape, bool):
         if op == "layer_norm":  # PyTorch's functional form wants a sequence
-            raise mark(TypeError(f"layer_norm(): argument 'normalized_shape' (position 2) "
-                                 f"must be tuple of ints, not int"))
+            raise mark(TypeError("layer_norm(): argument 'normalized_shape' (position 2) "
+                                 "must be tuple of ints, not int"))
         normalized_shape = (normalized_shape,)
     try:
         shape = tuple(int(s) for s in normalized_shape)

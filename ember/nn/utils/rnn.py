@@ -215,7 +215,7 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
         raise mark(RuntimeError("pad_sequence: the sequences must have at least one dim (the "
                                 "time dim), got a 0-d tensor"))
     lens = np.array([s.shape[0] for s in sequences], np.int64)
-    steps, batch = int(lens.max()), len(sequences)
+    steps = int(lens.max())
     flat = cat(sequences)
     starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
     t = np.arange(steps)[:, None]
