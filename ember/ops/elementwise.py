@@ -157,14 +157,20 @@ class Sub(Function):
 class Mul(Function):
     _raw = True
     op_name = "mul"
+    scalar = None  # the Python number of `tensor * number` (nothing needs saving then)
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        if type(y) is float or type(y) is int:
+            ctx.scalar = y
+        else:
+            ctx.save_for_backward(x, y)
         return x * y
 
     @staticmethod
     def backward(ctx, grad):
+        if ctx.scalar is not None:
+            return grad * ctx.scalar, None
         x, y = ctx.saved_tensors
         gx, gy = ctx._edges
         return (sum_to(grad * _conj(y), _shape(x)) if gx else None,
@@ -218,7 +224,8 @@ def add(input, other, *, alpha=1, out=None):
     a, b = binary_operands("add", input, other)
     if alpha != 1:
         b = _scaled("add", b, alpha, a if isinstance(a, Tensor) else b)
-    return _out(Add.apply(a, b), out)
+    result = Add.apply(a, b)
+    return result if out is None else _out(result, out)
 
 
 def _is_bool(v):
@@ -253,7 +260,8 @@ def rsub(input, other, *, alpha=1):
 @public(inplace=True, aliases=("multiply",))
 def mul(input, other, *, out=None):
     a, b = binary_operands("mul", input, other)
-    return _out(Mul.apply(a, b), out)
+    result = Mul.apply(a, b)
+    return result if out is None else _out(result, out)
 
 
 @public(inplace=True, aliases=("divide",))
@@ -423,12 +431,14 @@ def _float_unary(name, cls, aliases=(), complex_ok=True, method=True):
     floating point (integer and bool inputs become the default float type)."""
     def fn(input, *, out=None):
         try:
-            x = float_operand(input)
+            dtype = input._data.dtype
         except AttributeError:
             raise _not_tensor(name, input) from None
+        x = input if dtype in INEXACT_NP else float_operand(input)
         if not complex_ok and x._data.dtype in COMPLEX_NP:
             raise _unsupported(name, x, "it is defined for real tensors only")
-        return _out(cls.apply(x), out)
+        result = cls.apply(x)
+        return result if out is None else _out(result, out)
     fn.__name__ = fn.__qualname__ = name
     public(fn, inplace=True, aliases=aliases, method=method)
     return fn
