@@ -651,7 +651,9 @@ class LogSumExp(Function):
             y = xp.full(shape, -np.inf, x.dtype)
         else:
             a = _acc(x)
-            shift = a.max(axis=axes, keepdims=True)
+            # Complex inputs shift by the largest real part only (as PyTorch), so the imaginary
+            # part of the result is the principal one.
+            shift = (a.real if a.dtype.kind == "c" else a).max(axis=axes, keepdims=True)
             shift = xp.where(xp.isfinite(shift), shift, 0)  # all -inf, or an inf: no shift
             y = xp.log(xp.exp(a - shift).sum(axis=axes, keepdims=True)) + shift
             if not keepdim:
