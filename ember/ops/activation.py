@@ -356,7 +356,18 @@ def _gelu_tanh_parts(x):
 
 
 class Gelu(Pointwise):
+    """gelu, exact (``x Φ(x)``, Φ from erf) or with PyTorch's tanh approximation. The exact form
+    keeps Φ(x) from the forward for the backward: erf is the expensive part of both."""
     op_name = "gelu"
+
+    @staticmethod
+    def forward(ctx, x, approximate, *cached):
+        if approximate == "tanh" or not x.ndim:
+            return Pointwise.forward(ctx, x, approximate)
+        cdf = _gelu_cdf(ctx.xp, x)
+        ctx.save_for_backward(x)
+        ctx.params = (approximate, cdf)
+        return x * cdf
 
     @staticmethod
     def compute(xp, x, approximate):
@@ -366,33 +377,39 @@ class Gelu(Pointwise):
             inner += 1
             inner *= x * _TANH_K
             y = xp.tanh(inner, out=inner)
-        else:
-            y = _special.erf(xp, x * _SQRT1_2)
-        y += 1
-        y *= x
-        y *= 0.5
-        return y
+            y += 1
+            y *= x
+            y *= 0.5
+            return y
+        return x * _gelu_cdf(xp, x)
 
     @staticmethod
-    def vjp(xp, grad, x, approximate):
+    def vjp(xp, grad, x, approximate, cdf=None):
         if approximate == "tanh":
             x2 = x * x
             t = xp.tanh(x * (1 + _TANH_C * x2) * _TANH_K)
             du = (1 + 3 * _TANH_C * x2) * _TANH_K
             return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
-        cdf = _special.erf(xp, x * _SQRT1_2)
-        cdf += 1
-        cdf *= 0.5
+        if cdf is None:
+            cdf = _gelu_cdf(xp, x)
         return grad * (cdf + x * xp.exp(-0.5 * x * x) * _INV_SQRT_2PI)
 
     @staticmethod
-    def vjp_grad(ggg, x, approximate):
+    def vjp_grad(ggg, x, approximate, cdf=None):
         if approximate == "tanh":
             t, du = _gelu_tanh_parts(x)
             d2u = 6 * _TANH_K * _TANH_C * x
             return ggg * (1 - t * t) * (du + 0.5 * x * (d2u - 2 * t * du * du))
         pdf = (-0.5 * x * x).exp() * _INV_SQRT_2PI
         return ggg * pdf * (2 - x * x)
+
+
+def _gelu_cdf(xp, x):
+    """Φ(x) = (1 + erf(x / √2)) / 2."""
+    cdf = _special.erf(xp, x * _SQRT1_2)
+    cdf += 1
+    cdf *= 0.5
+    return cdf
 
 
 def gelu(input, approximate="none"):
