@@ -341,7 +341,6 @@ def logsigmoid(input):
 
 # ---- smooth gates: gelu, silu, mish -----------------------------------------------------------
 
-_SQRT1_2 = 1 / math.sqrt(2)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 _TANH_K = math.sqrt(2 / math.pi)  # gelu's tanh approximation: tanh(k (x + c x³))
 _TANH_C = 0.044715
@@ -392,7 +391,14 @@ class Gelu(Pointwise):
             return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
         if cdf is None:
             cdf = _gelu_cdf(xp, x)
-        return grad * (cdf + x * xp.exp(-0.5 * x * x) * _INV_SQRT_2PI)
+        d = xp.multiply(x, x)  # d = Φ(x) + x φ(x), in place: these arrays are large
+        d *= -0.5
+        xp.exp(d, out=d)
+        d *= x
+        d *= _INV_SQRT_2PI
+        d += cdf
+        d *= grad
+        return d
 
     @staticmethod
     def vjp_grad(ggg, x, approximate, cdf=None):
@@ -405,11 +411,10 @@ class Gelu(Pointwise):
 
 
 def _gelu_cdf(xp, x):
-    """Φ(x) = (1 + erf(x / √2)) / 2."""
-    cdf = _special.erf(xp, x * _SQRT1_2)
-    cdf += 1
-    cdf *= 0.5
-    return cdf
+    """Φ(x) = (1 + erf(x / √2)) / 2 (half precision computed in float32, as PyTorch does)."""
+    if x.dtype in _HALF:
+        return _special.normal_cdf(xp, x.astype(np.float32)).astype(x.dtype)
+    return _special.normal_cdf(xp, x)
 
 
 def gelu(input, approximate="none"):

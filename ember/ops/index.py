@@ -30,7 +30,11 @@ def ufunc_at(xp, name, arr, key, values):
     """``arr[key] op= values`` with every repeated position applied (``np.add.at`` and
     friends; CuPy spells them ``cupyx.scatter_add`` / ``scatter_max`` / ``scatter_min``)."""
     if xp is np:
-        getattr(np, name).at(arr, key, values)
+        rows = key[0] if isinstance(key, tuple) and len(key) == 1 else key
+        if name == "add" and _whole_rows(arr, rows, values):
+            _add_rows(arr, rows, values)
+        else:
+            getattr(np, name).at(arr, key, values)
         return
     import cupyx
     fn = {"add": cupyx.scatter_add, "maximum": cupyx.scatter_max,
@@ -43,6 +47,44 @@ def ufunc_at(xp, name, arr, key, values):
     key = tuple(k.get() if hasattr(k, "get") else k for k in key)
     getattr(np, name).at(host, key, values.get() if hasattr(values, "get") else values)
     arr[...] = xp.asarray(host)
+
+
+def _whole_rows(arr, rows, values):
+    """Whether ``arr[rows] += values`` adds whole rows: ``rows`` a 1-D integer array, ``values``
+    one row of ``arr``'s shape per index (what embedding and index_add backward pass)."""
+    return (isinstance(rows, np.ndarray) and rows.ndim == 1 and rows.dtype.kind in "iu"
+            and arr.ndim >= 2 and isinstance(values, np.ndarray)
+            and values.shape == rows.shape + arr.shape[1:])
+
+
+_ROWS_MAX_REPEATS = 8  # more repeats of one row than this: np.add.at is as fast
+
+
+def _add_rows(arr, rows, values):
+    """``np.add.at(arr, rows, values)`` for whole rows, several times faster when rows repeat
+    a few times (as token ids do): one fancy-indexed add per repeat rank (each row's first
+    occurrence, then its second ...), so no add meets a row twice and each row still gets its
+    values in their order, the same sums to the bit."""
+    k = rows.size
+    if k < 2 or values.size < 1024 or k >= _ROWS_MAX_REPEATS * arr.shape[0]:
+        np.add.at(arr, rows, values)
+        return
+    if rows.min() < 0:  # -1 and n - 1 are one row
+        rows = np.where(rows < 0, rows + arr.shape[0], rows)
+    order = np.argsort(rows, kind="stable")
+    ordered = rows[order]
+    first = np.empty(k, bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    position = np.arange(k)
+    rank = position - np.maximum.accumulate(np.where(first, position, 0))
+    repeats = int(rank.max()) + 1
+    if repeats > _ROWS_MAX_REPEATS:
+        np.add.at(arr, rows, values)
+        return
+    for r in range(repeats):
+        chosen = order[rank == r] if repeats > 1 else order
+        arr[rows[chosen]] += values[chosen]
 
 
 # ---- regions ------------------------------------------------------------------------------------

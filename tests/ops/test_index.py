@@ -547,3 +547,26 @@ def test_op_db_regressions():
     raises(RuntimeError, "gather\\(\\): Expected out tensor to have dtype float32", ember.gather,
            ember.tensor(randn(2, 2)), 1, ember.tensor([[0, 1], [1, 0]]),
            out=ember.empty(2, 2, dtype=ember.float64))
+
+
+@pytest.mark.parametrize("rows,n", [(4096, 1000), (2000, 3), (1024, 100_000), (300, 40)])
+def test_row_scatter_add_matches_numpy_add_at_to_the_bit(rows, n):
+    """``ufunc_at(np, "add", ...)`` adds whole rows by repeat rank rather than with np.add.at
+    (embedding and index_add backward): the same sums in the same order, negative indices,
+    many repeats (np.add.at's own path) and a view as the target included."""
+    from ember.ops.index import ufunc_at
+    rng = np.random.default_rng(rows)
+    index = rng.integers(-n, n, rows)
+    values = rng.standard_normal((rows, 3, 5)).astype(np.float32)
+    base = rng.standard_normal((n, 2, 3, 5)).astype(np.float32)
+    expected, got = base.copy(), base.copy()
+    np.add.at(expected[:, 1], index, values)
+    ufunc_at(np, "add", got[:, 1], (index,), values)
+    assert np.array_equal(got, expected)
+
+
+def test_index_add_with_repeated_rows_matches_torch():
+    idx = randint(0, 300, (1000,))  # each row a few times: the repeat-rank path
+    src = randn(len(idx), 64, dtype=np.float64)
+    check(lambda lib, s: lib.zeros(300, 64, dtype=lib.float64).index_add(0, lib.tensor(idx), s),
+          src)
