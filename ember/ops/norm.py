@@ -26,6 +26,14 @@ def _kept(shape, axes):
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
+def _sum(xp, a, axes):
+    """``a.sum(axes, keepdims=True)``: einsum's reduction is 2-3x faster than NumPy's sum over a
+    short last axis (the features of layer norm)."""
+    dims = _LETTERS[:a.ndim]
+    out = "".join(d for i, d in enumerate(dims) if i not in axes)
+    return xp.einsum(f"{dims}->{out}", a).reshape(_kept(a.shape, axes))
+
+
 def _dot(xp, a, b, axes):
     """``(a * b).sum(axes, keepdims=True)`` in one pass, without the product array."""
     dims = _LETTERS[:a.ndim]
@@ -65,7 +73,8 @@ class Normalize(Function):
             return y, mean, var
         xc = x.astype(_F32) if x.dtype in _HALF else x
         if x.size:
-            mean = xc.mean(axis=axes, keepdims=True)
+            mean = _sum(xp, xc, axes)
+            mean /= x.size // mean.size
             y = xc - mean
             var = _dot(xp, y, y, axes) / (x.size // mean.size)
         else:  # (NumPy would warn about the means of nothing)
@@ -211,7 +220,7 @@ def _backward_arrays(ctx, grad, x, weight, mean, invstd):
     xhat = x - mean
     xhat *= invstd
     s_gx = _dot(xp, grad, xhat, p_axes) if e_w or (e_x and per_group) else None
-    s_g = grad.sum(axis=p_axes, keepdims=True) if e_b or (e_x and per_group) else None
+    s_g = _sum(xp, grad, p_axes) if e_b or (e_x and per_group) else None
     g_w = None if not e_w else _to_param(s_gx, ctx)
     g_b = None if not e_b else _to_param(s_g, ctx)
     g_x = None
@@ -224,7 +233,7 @@ def _backward_arrays(ctx, grad, x, weight, mean, invstd):
         else:
             g_x = grad if w is None else grad * w
             s_gx = _dot(xp, g_x, xhat, axes)
-            g_x = g_x - g_x.sum(axis=axes, keepdims=True) / count
+            g_x = g_x - _sum(xp, g_x, axes) / count
             scale = invstd
         xhat *= s_gx / count
         g_x -= xhat
