@@ -19,6 +19,7 @@ from ._dims import normalize_dim
 from ._promote import FLOAT_NP, COMPLEX_NP, INT_NP, BOOL_NP
 from ._registry import public
 from .compare import where, masked
+from ._kept import shift_kept, sum_kept, dot_kept
 from .elementwise import Pointwise, sigmoid, tanh, _sigmoid_array, _special, _keep, _not_tensor
 
 __all__ = ["relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu",
@@ -569,21 +570,26 @@ def _stable(compute):
 
 @_stable
 def _softmax_array(xp, x, axis):
-    e = x - x.max(axis=axis, keepdims=True)
+    e = x - shift_kept(xp, x, axis)
     xp.exp(e, out=e)
-    e /= e.sum(axis=axis, keepdims=True)
+    e /= sum_kept(xp, e, (axis % x.ndim,))
     return e
 
 
 @_stable
 def _log_softmax_array(xp, x, axis):
-    shifted = x - x.max(axis=axis, keepdims=True)
-    shifted -= xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+    shifted = x - shift_kept(xp, x, axis)
+    shifted -= xp.log(sum_kept(xp, xp.exp(shifted), (axis % x.ndim,)))
     return shifted
 
 
 def _axis(x, dim):
     return dim if x.ndim else None
+
+
+def _axes(x, dim):
+    """The reduced axes of a softmax along ``dim`` (none for a 0-d tensor: its one value)."""
+    return (dim % x.ndim,) if x.ndim else ()
 
 
 class SoftmaxBackward(Function):
@@ -595,8 +601,8 @@ class SoftmaxBackward(Function):
     def forward(ctx, grad, y, dim):
         ctx.dim = dim
         ctx.save_for_backward(grad, y)
-        gy = grad * y
-        gy -= y * gy.sum(axis=_axis(y, dim), keepdims=True)
+        gy = grad - dot_kept(ctx.xp, grad, y, _axes(y, dim))
+        gy *= y
         return gy
 
     @staticmethod
@@ -622,7 +628,7 @@ class LogSoftmaxBackward(Function):
         ctx.dim = dim
         ctx.save_for_backward(grad, y)
         out = ctx.xp.exp(y)
-        out *= grad.sum(axis=_axis(y, dim), keepdims=True)
+        out *= sum_kept(ctx.xp, grad, _axes(y, dim))
         return grad - out
 
     @staticmethod

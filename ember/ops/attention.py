@@ -15,6 +15,7 @@ from .._tensor import _new_tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import GradMode
 from ._broadcast import _reduced_axes, sum_to
+from ._kept import shift_kept, sum_kept, dot_kept
 
 from ._promote import HALF_NP as _HALF  # noqa: E402
 _F32 = np.dtype(np.float32)
@@ -46,11 +47,11 @@ def _weights(xp, q, k, mask, scale, causal):
         _mask_out(xp, s, causal_mask(xp, s.shape[-2], s.shape[-1]))
     if s.size == 0:
         return s
-    top = s.max(axis=-1, keepdims=True)
+    top = shift_kept(xp, s, -1)
     top[top == -np.inf] = 0  # a fully masked row: exp gives zeros, the sum below is fixed up
     s -= top
     xp.exp(s, out=s)
-    total = s.sum(axis=-1, keepdims=True)
+    total = sum_kept(xp, s, (s.ndim - 1,))
     total[total == 0] = 1
     s /= total
     return s
@@ -105,7 +106,7 @@ def _grads_arrays(ctx, grad, q, k, v, mask, keep, p):
         ds = xp.matmul(grad, xp.swapaxes(v, -1, -2))
         if keep is not None:
             ds *= keep
-        ds -= xp.einsum("...ij,...ij->...i", ds, p)[..., None]
+        ds -= dot_kept(xp, ds, p, (ds.ndim - 1,))
         ds *= p
         if e_mask:
             g_mask = _sum_to(ds, mask.shape).astype(mask.dtype, copy=False)

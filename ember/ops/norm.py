@@ -16,29 +16,10 @@ from ..backend.cpu import batch_chunks
 from ..autograd.function import Function
 from ..autograd.grad_mode import GradMode
 from ._broadcast import sum_to
+from ._kept import kept_shape, sum_kept, dot_kept
 
 from ._promote import HALF_NP as _HALF  # noqa: E402
 _F32 = np.dtype(np.float32)
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
-
-
-def _kept(shape, axes):
-    return tuple(1 if i in axes else n for i, n in enumerate(shape))
-
-
-def _sum(xp, a, axes):
-    """``a.sum(axes, keepdims=True)``: einsum's reduction is 2-3x faster than NumPy's sum over a
-    short last axis (the features of layer norm)."""
-    dims = _LETTERS[:a.ndim]
-    out = "".join(d for i, d in enumerate(dims) if i not in axes)
-    return xp.einsum(f"{dims}->{out}", a).reshape(_kept(a.shape, axes))
-
-
-def _dot(xp, a, b, axes):
-    """``(a * b).sum(axes, keepdims=True)`` in one pass, without the product array."""
-    dims = _LETTERS[:a.ndim]
-    out = "".join(d for i, d in enumerate(dims) if i not in axes)
-    return xp.einsum(f"{dims},{dims}->{out}", a, b).reshape(_kept(a.shape, axes))
 
 
 def _param_axes(shape, affine_shape):
@@ -73,12 +54,12 @@ class Normalize(Function):
             return y, mean, var
         xc = x.astype(_F32) if x.dtype in _HALF else x
         if x.size:
-            mean = _sum(xp, xc, axes)
+            mean = sum_kept(xp, xc, axes)
             mean /= x.size // mean.size
             y = xc - mean
-            var = _dot(xp, y, y, axes) / (x.size // mean.size)
+            var = dot_kept(xp, y, y, axes) / (x.size // mean.size)
         else:  # (NumPy would warn about the means of nothing)
-            kept = _kept(x.shape, axes)
+            kept = kept_shape(x.shape, axes)
             mean, var, y = xp.zeros(kept, xc.dtype), xp.ones(kept, xc.dtype), xc.copy()
         invstd = var + eps
         xp.sqrt(invstd, out=invstd)
@@ -219,8 +200,8 @@ def _backward_arrays(ctx, grad, x, weight, mean, invstd):
     per_group = p_axes == tuple(axes)
     xhat = x - mean
     xhat *= invstd
-    s_gx = _dot(xp, grad, xhat, p_axes) if e_w or (e_x and per_group) else None
-    s_g = _sum(xp, grad, p_axes) if e_b or (e_x and per_group) else None
+    s_gx = dot_kept(xp, grad, xhat, p_axes) if e_w or (e_x and per_group) else None
+    s_g = sum_kept(xp, grad, p_axes) if e_b or (e_x and per_group) else None
     g_w = None if not e_w else _to_param(s_gx, ctx)
     g_b = None if not e_b else _to_param(s_g, ctx)
     g_x = None
@@ -232,8 +213,8 @@ def _backward_arrays(ctx, grad, x, weight, mean, invstd):
             scale = invstd if w is None else invstd * w
         else:
             g_x = grad if w is None else grad * w
-            s_gx = _dot(xp, g_x, xhat, axes)
-            g_x = g_x - _sum(xp, g_x, axes) / count
+            s_gx = dot_kept(xp, g_x, xhat, axes)
+            g_x = g_x - sum_kept(xp, g_x, axes) / count
             scale = invstd
         xhat *= s_gx / count
         g_x -= xhat

@@ -309,6 +309,19 @@ def test_exact_gelu_float32_is_as_accurate_as_torch_across_its_range():
                                                                                    np.inf]
 
 
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("dim", [-1, 0])
+def test_softmax_rows_with_nan_and_infinities_match_torch(name, dim):
+    """The shift before exp ignores NaN (ops/_kept.py): a NaN still makes its whole row NaN,
+    and rows of -inf or with +inf come out as PyTorch's."""
+    x = np.array([[1.0, NAN, 2.0], [-INF, -INF, -INF], [0.0, INF, 1.0], [3.0, -INF, -1.0]],
+                 np.float32)
+    x = x if dim == -1 else x.T.copy()
+    expected = getattr(TF, name)(torch.from_numpy(x), dim).numpy()
+    got = getattr(EF, name)(ember.tensor(x), dim).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7, equal_nan=True)
+
+
 def test_grad_fn_names():
     x = ember.ones(2, requires_grad=True)
     for name, expected in (("relu", "ReluBackward0"), ("gelu", "GeluBackward0"),
