@@ -17,6 +17,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 from _timing import compare  # noqa: E402
+from models import mnist_net, resnet, paired_steps  # noqa: E402
 
 import ember  # noqa: E402
 import torch  # noqa: E402
@@ -72,96 +73,9 @@ def pool_step(lib, x0, *args):
     return step
 
 
-# ---- models ------------------------------------------------------------------------------------
-
-def mnist_net(lib):
-    """The CNN of PyTorch's MNIST example."""
-    nn, F = lib.nn, lib.nn.functional
-
-    class Net(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1 = nn.Conv2d(1, 32, 3, 1)
-            self.conv2 = nn.Conv2d(32, 64, 3, 1)
-            self.dropout1 = nn.Dropout(0.25)
-            self.dropout2 = nn.Dropout(0.5)
-            self.fc1 = nn.Linear(9216, 128)
-            self.fc2 = nn.Linear(128, 10)
-
-        def forward(self, x):
-            x = F.relu(self.conv1(x))
-            x = F.relu(self.conv2(x))
-            x = F.max_pool2d(x, 2)
-            x = self.dropout1(x)
-            x = lib.flatten(x, 1)
-            x = F.relu(self.fc1(x))
-            x = self.dropout2(x)
-            return F.log_softmax(self.fc2(x), dim=1)
-    return Net()
-
-
-def resnet(lib, widths=(16, 32, 64), blocks=2):
-    """A small CIFAR-style ResNet: a 3x3 stem, three stages of basic blocks (the last two
-    downsampling with stride 2 and a 1x1 projection), global average pooling, a linear head."""
-    nn, F = lib.nn, lib.nn.functional
-
-    class Block(nn.Module):
-        def __init__(self, cin, cout, stride):
-            super().__init__()
-            self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-            self.bn1 = nn.BatchNorm2d(cout)
-            self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-            self.bn2 = nn.BatchNorm2d(cout)
-            self.shortcut = nn.Sequential()
-            if stride != 1 or cin != cout:
-                self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
-                                              nn.BatchNorm2d(cout))
-
-        def forward(self, x):
-            out = F.relu(self.bn1(self.conv1(x)))
-            out = self.bn2(self.conv2(out))
-            return F.relu(out + self.shortcut(x))
-
-    class ResNet(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.stem = nn.Sequential(nn.Conv2d(3, widths[0], 3, 1, 1, bias=False),
-                                      nn.BatchNorm2d(widths[0]), nn.ReLU())
-            layers, cin = [], widths[0]
-            for i, w in enumerate(widths):
-                for j in range(blocks):
-                    layers.append(Block(cin, w, 2 if i and not j else 1))
-                    cin = w
-            self.layers = nn.Sequential(*layers)
-            self.head = nn.Linear(cin, 10)
-
-        def forward(self, x):
-            x = self.layers(self.stem(x))
-            x = F.adaptive_avg_pool2d(x, 1).flatten(1)
-            return self.head(x)
-    return ResNet()
-
-
-def train_step(lib, model, x0, y0, loss):
-    model.train()
-    x, y = lib.tensor(x0), lib.tensor(y0)
-    opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-
-    def step():
-        opt.zero_grad()
-        loss(model(x), y).backward()
-        opt.step()
-    return step
-
-
 def _models(name, build, x0, y0, loss):
-    """The same model in both libraries (torch's initial weights copied into ember's)."""
-    t_model = build(torch)
-    e_model = build(ember)
-    e_model.load_state_dict({k: ember.tensor(v.detach().numpy())
-                             for k, v in t_model.state_dict().items()})
-    return (name, train_step(ember, e_model, x0, y0, getattr(ember.nn.functional, loss)),
-            train_step(torch, t_model, x0, y0, getattr(torch.nn.functional, loss)))
+    """(name, ember step, torch step): the same model, weights and data (``models``)."""
+    return (name, *paired_steps(build, x0, y0, loss))
 
 
 def workloads():
@@ -198,7 +112,6 @@ def workloads():
         x0 = _array(*xs)
         out.append(("forward+backward " + name, pool_step(ember, x0, *args),
                     pool_step(torch, x0, *args)))
-    torch.manual_seed(0)
     out.append(_models("MNIST CNN training step, batch 64", mnist_net, _array(64, 1, 28, 28),
                        RNG.integers(0, 10, 64), "nll_loss"))
     out.append(_models("ResNet (16/32/64, 2 blocks per stage) step, batch 64, 32x32", resnet,

@@ -293,20 +293,29 @@ def _row_taps(x, taps, pads, stride, dilation):
             taps[:, j, :, rows, first:stop] = x[..., col:end:stride]
 
 
+def _padded_channels_last(xp, x, pads, step, ranges):
+    """Yields ``(a, b, chunk)`` over the batch ``ranges`` of ``x`` (N, C, *S): x[a:b]
+    channels-last and zero-padded, (b - a, *(S + pads), C), in one buffer of ``step`` images
+    reused for every chunk (its padding is written once and stays zero)."""
+    c = x.shape[1]
+    xcl = xp.zeros((step,) + tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pads))
+                   + (c,), x.dtype)
+    inner = (slice(None),) + crop(pads, x.shape[2:])
+    for a, e in ranges:
+        chunk = xcl[:e - a]
+        chunk[inner] = xp.moveaxis(x[a:e], 1, -1)
+        yield a, e, chunk
+
+
 def _last_columns(xp, x, counts, ksize, stride, pads, dilation):
     """Yields ``(a, b, columns)`` over the batch of ``x`` in chunks: the channels-last columns
     ((b - a) * L, K * C) of x[a:b], ordered (kernel offset, channel)."""
     n, c = x.shape[:2]
     k, length = math.prod(ksize), math.prod(counts)
     step, ranges = batch_chunks(xp, n, c * k * length * x.itemsize)
-    xcl = xp.zeros((step,) + tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pads))
-                   + (c,), x.dtype)  # the padding stays zero
-    inner = (slice(None),) + crop(pads, x.shape[2:])
     buf = xp.empty((step,) + tuple(counts) + tuple(ksize) + (c,), x.dtype)
-    for a, e in ranges:
+    for a, e, xm in _padded_channels_last(xp, x, pads, step, ranges):
         m = e - a
-        xm = xcl[:m]
-        xm[inner] = xp.moveaxis(x[a:e], 1, -1)
         st = xm.strides
         cols = buf[:m]
         cols[...] = as_strided(xp, xm, cols.shape, (st[0],)
@@ -489,19 +498,15 @@ def _weight_grad_rows(xp, x, g, ksize, stride, pads, dilation):
     n, c = x.shape[:2]
     o, oh, ow = g.shape[1:]
     kh, kw = ksize
-    hp, wp = (s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pads))
+    hp = x.shape[2] + pads[0][0] + pads[0][1]
     shift = dilation[0]
     step, ranges = batch_chunks(xp, n, (kw * c + kh * o) * hp * ow * x.itemsize)
-    xcl = xp.zeros((step, hp, wp, c), x.dtype)  # the padding stays zero
-    inner = (slice(None),) + crop(pads, x.shape[2:])
     taps = xp.empty((step, hp, ow, kw, c), x.dtype)
     spread = None
     acc = xp.zeros((kh * o, kw * c), g.dtype)
     part = xp.empty_like(acc)
-    for a, e in ranges:
+    for a, e, xm in _padded_channels_last(xp, x, pads, step, ranges):
         m = e - a
-        xm = xcl[:m]
-        xm[inner] = xp.moveaxis(x[a:e], 1, -1)
         st = xm.strides
         t = taps[:m]
         t[...] = as_strided(xp, xm, t.shape, (st[0], st[1], stride[1] * st[2],
